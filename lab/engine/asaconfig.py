@@ -1,0 +1,621 @@
+"""An ASA's running configuration as data, and the importer that reads config text into it.
+
+Theory of operation: `AsaConfig` holds only what the lab simulates (interfaces, crypto,
+timeouts, sysopt, logging, reset services); every other line is kept verbatim in
+`unmodelled` so `show running-config` can print it again. `import_config` reads text the
+way `show running-config` prints it (sub-mode lines indented) and reports warnings (lines
+kept but not simulated) and errors (lines refused, with the reason) by line number.
+`apply_line` is the single place a config line changes an `AsaConfig`; the interactive CLI
+and the UI's buttons both end up here.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+
+from .units import S, parse_hms
+
+LOG_LEVELS = (
+    "emergencies",
+    "alerts",
+    "critical",
+    "errors",
+    "warnings",
+    "notifications",
+    "informational",
+    "debugging",
+)
+
+# Cisco: IPsec SA lifetime 120..2147483647 s (S0 prints the maximum as a typo, 214783647).
+IPSEC_LIFETIME_MIN_S = 120
+IPSEC_LIFETIME_MAX_S = 2_147_483_647
+IPSEC_LIFETIME_DEFAULT_S = 28_800  # S19
+IPSEC_LIFETIME_DEFAULT_KB = 4_608_000  # S19
+IPSEC_LIFETIME_KB_MIN = 10  # [U] reference section 5
+IKE_LIFETIME_DEFAULT_S = 86_400  # S0/S8
+IKE_LIFETIME_MIN_S = 120  # [U] reference section 5; 0 means infinite (S0)
+TIMEOUT_CONN_MIN_S = 300  # conn and half-closed: at least 5 min, 0:0:0 disables (S15)
+DPD_THRESHOLD_RANGE = (10, 3600)  # [U] reference section 5
+DPD_RETRY_RANGE = (2, 10)  # [U] reference section 5
+
+
+class ConfigLineError(ValueError):
+    """A config line the device refuses; the message is the device's own error text."""
+
+
+@dataclass
+class Interface:
+    name: str
+    nameif: str = ""
+    security_level: int | None = None
+    address: str = ""
+    mask: str = ""
+    shutdown: bool = False
+    extra: list[str] = field(default_factory=list)  # speed, duplex, ... kept verbatim
+
+    @property
+    def network(self) -> ipaddress.IPv4Network | None:
+        if not self.address:
+            return None
+        return ipaddress.IPv4Network(f"{self.address}/{self.mask}", strict=False)
+
+
+@dataclass
+class IsakmpPolicy:
+    priority: int
+    authentication: str = "pre-share"
+    encryption: str = "3des"
+    hash: str = "sha"
+    group: int = 2
+    lifetime_s: int = IKE_LIFETIME_DEFAULT_S  # 0: never expires
+
+
+@dataclass
+class CryptoMapEntry:
+    name: str
+    seq: int
+    match_address: str = ""
+    peers: list[str] = field(default_factory=list)
+    transform_sets: list[str] = field(default_factory=list)
+    lifetime_s: int | None = None
+    lifetime_kb: int | None = None
+    pfs_group: int | None = None
+
+
+@dataclass
+class TunnelGroup:
+    name: str
+    type: str = ""
+    pre_shared_key: str = ""
+    keepalive_threshold: int = 10  # DefaultL2LGroup: threshold 10 retry 2 (S18)
+    keepalive_retry: int = 2
+    keepalive_disabled: bool = False
+    has_ipsec_attributes: bool = False
+
+
+@dataclass
+class Timeouts:
+    conn_s: int = 3600
+    half_closed_s: int = 600
+    udp_s: int = 120
+    icmp_s: int = 2
+    embryonic_s: int = 30  # `timeout conn` does not set it; fixed default (S15)
+
+
+@dataclass
+class Sysopt:
+    preserve_vpn_flows: bool = False  # S0: disabled by default
+    reclassify_vpn: bool = True  # S0: on by default
+    permit_vpn: bool = True
+    tcpmss: int = 1380
+
+
+@dataclass
+class Logging:
+    enabled: bool = False
+    timestamp: bool = False
+    buffered: int | None = None  # a LOG_LEVELS index; None: buffer logging off
+    console: int | None = None
+    trap: int | None = None
+    buffer_size: int = 4096
+
+
+@dataclass
+class Service:
+    reset_outside: bool = False
+    reset_inbound: bool = False
+    reset_outbound: bool = True  # on by default on every interface (S16)
+
+
+@dataclass
+class AsaConfig:
+    hostname: str = "ciscoasa"
+    domain_name: str = ""
+    version: str = "8.2(1)"
+    enable_password: str = ""
+    interfaces: dict[str, Interface] = field(default_factory=dict)
+    routes: list[str] = field(default_factory=list)
+    access_lists: dict[str, list[str]] = field(default_factory=dict)
+    transform_sets: dict[str, list[str]] = field(default_factory=dict)
+    ipsec_lifetime_s: int = IPSEC_LIFETIME_DEFAULT_S
+    ipsec_lifetime_kb: int = IPSEC_LIFETIME_DEFAULT_KB
+    crypto_maps: dict[tuple[str, int], CryptoMapEntry] = field(default_factory=dict)
+    crypto_map_interfaces: dict[str, str] = field(default_factory=dict)  # map name -> nameif
+    isakmp_enabled: list[str] = field(default_factory=list)
+    isakmp_policies: dict[int, IsakmpPolicy] = field(default_factory=dict)
+    tunnel_groups: dict[str, TunnelGroup] = field(default_factory=dict)
+    timeouts: Timeouts = field(default_factory=Timeouts)
+    sysopt: Sysopt = field(default_factory=Sysopt)
+    logging: Logging = field(default_factory=Logging)
+    service: Service = field(default_factory=Service)
+    unmodelled: list[str] = field(default_factory=list)
+
+    # -- lookups the engine needs --------------------------------------------------------
+    def interface_by_nameif(self, nameif: str) -> Interface | None:
+        for ifc in self.interfaces.values():
+            if ifc.nameif == nameif:
+                return ifc
+        return None
+
+    def crypto_entry_for_peer(self, peer: str) -> CryptoMapEntry | None:
+        for entry in sorted(self.crypto_maps.values(), key=lambda e: (e.name, e.seq)):
+            if peer in entry.peers:
+                return entry
+        return None
+
+    def crypto_map_applied(self, entry: CryptoMapEntry) -> bool:
+        return entry.name in self.crypto_map_interfaces
+
+    def ipsec_lifetime_for(self, entry: CryptoMapEntry | None) -> tuple[int, int]:
+        """(seconds, kilobytes) for an SA of this crypto map entry; None fields: global."""
+        secs = entry.lifetime_s if entry and entry.lifetime_s is not None else self.ipsec_lifetime_s
+        kb = (
+            entry.lifetime_kb if entry and entry.lifetime_kb is not None else self.ipsec_lifetime_kb
+        )
+        return secs, kb
+
+    def ike_lifetime_s(self) -> int:
+        """Lifetime of the IKE SA: the highest-priority (lowest number) policy's."""
+        if not self.isakmp_policies:
+            return IKE_LIFETIME_DEFAULT_S
+        return self.isakmp_policies[min(self.isakmp_policies)].lifetime_s
+
+    def ike_group(self) -> int:
+        if not self.isakmp_policies:
+            return 2
+        return self.isakmp_policies[min(self.isakmp_policies)].group
+
+    def tunnel_group(self, peer: str) -> TunnelGroup:
+        return (
+            self.tunnel_groups.get(peer)
+            or self.tunnel_groups.get("DefaultL2LGroup")
+            or TunnelGroup(peer)
+        )
+
+    def timeout_us(self, kind: str) -> int:
+        t = self.timeouts
+        secs = {
+            "conn": t.conn_s,
+            "half-closed": t.half_closed_s,
+            "udp": t.udp_s,
+            "embryonic": t.embryonic_s,
+        }
+        return secs[kind] * S
+
+
+# --- the line applier -------------------------------------------------------------------
+
+INVALID = "ERROR: % Invalid input detected at '^' marker."
+INCOMPLETE = "ERROR: % Incomplete command."
+
+
+class Mode:
+    """Where a config line lands: top level or a sub-mode opened by an earlier line."""
+
+    def __init__(self, kind: str = "config", key: str | int | None = None) -> None:
+        self.kind = kind  # config | if | isakmp-policy | tunnel-ipsec | tunnel-general
+        self.key = key
+
+    @property
+    def prompt_suffix(self) -> str:
+        return {
+            "config": "(config)",
+            "if": "(config-if)",
+            "isakmp-policy": "(config-isakmp-policy)",
+            "tunnel-ipsec": "(config-tunnel-ipsec)",
+            "tunnel-general": "(config-tunnel-general)",
+        }[self.kind]
+
+
+class Unmodelled(Exception):
+    """A valid-looking line the lab keeps verbatim but does not simulate."""
+
+
+def _int(tok: str, lo: int, hi: int) -> int:
+    if not tok.isdigit() or not lo <= int(tok) <= hi:
+        raise ConfigLineError(f"ERROR: {tok} is out of range {lo}-{hi}")
+    return int(tok)
+
+
+def _level(tok: str) -> int:
+    if tok.isdigit() and int(tok) < len(LOG_LEVELS):
+        return int(tok)
+    if tok in LOG_LEVELS:
+        return LOG_LEVELS.index(tok)
+    raise ConfigLineError(INVALID)
+
+
+def _timeout(tok: str, minimum_s: int) -> int:
+    try:
+        us = parse_hms(tok)
+    except ValueError:
+        raise ConfigLineError(INVALID) from None
+    secs = us // S
+    if secs and secs < minimum_s:
+        raise ConfigLineError(
+            f"ERROR: timeout value {tok} is below the minimum {minimum_s // 60} minutes"
+        )
+    return secs
+
+
+def apply_line(cfg: AsaConfig, mode: Mode, line: str) -> Mode:
+    """Apply one config line in `mode`; return the mode the next line is read in.
+
+    Raises ConfigLineError (refused; cfg unchanged) or Unmodelled (kept verbatim by the
+    caller). Sub-mode lines given at top level fall back to the top level, as an ASA does
+    when a config is pasted without indentation.
+    """
+    words = line.split()
+    if not words:
+        return mode
+    negate = words[0] == "no"
+    body = words[1:] if negate else words
+    if not body:
+        raise ConfigLineError(INCOMPLETE)
+    if mode.kind != "config":
+        handled = _apply_submode(cfg, mode, body, negate)
+        if handled:
+            return mode
+    return _apply_top(cfg, body, negate)
+
+
+def _apply_submode(cfg: AsaConfig, mode: Mode, w: list[str], negate: bool) -> bool:
+    if mode.kind == "if":
+        ifc = cfg.interfaces[str(mode.key)]
+        if w[0] == "nameif":
+            ifc.nameif = "" if negate else _need(w, 2)[1]
+        elif w[0] == "security-level":
+            ifc.security_level = None if negate else _int(_need(w, 2)[1], 0, 100)
+        elif w[:2] == ["ip", "address"]:
+            if negate:
+                ifc.address, ifc.mask = "", ""
+            else:
+                _need(w, 4)
+                _ip(w[2])
+                _ip(w[3])
+                ifc.address, ifc.mask = w[2], w[3]
+        elif w[0] == "shutdown":
+            ifc.shutdown = not negate
+        elif w[0] in ("speed", "duplex", "description", "management-only"):
+            ifc.extra.append(("no " if negate else "") + " ".join(w))
+        else:
+            return False
+        return True
+    if mode.kind == "isakmp-policy":
+        pol = cfg.isakmp_policies[int(mode.key or 0)]
+        key = w[0]
+        if key == "lifetime":
+            pol.lifetime_s = IKE_LIFETIME_DEFAULT_S if negate else _ike_lifetime(_need(w, 2)[1])
+        elif key in ("authentication", "encryption", "hash"):
+            setattr(pol, key, _need(w, 2)[1])
+        elif key == "group":
+            pol.group = _int(_need(w, 2)[1], 1, 24)
+        else:
+            return False
+        return True
+    if mode.kind == "tunnel-ipsec":
+        tg = cfg.tunnel_groups[str(mode.key)]
+        if w[0] == "pre-shared-key":
+            tg.pre_shared_key = "" if negate else _need(w, 2)[1]
+        elif w[:2] == ["isakmp", "keepalive"]:
+            _keepalive(tg, w[2:], negate)
+        else:
+            return False
+        return True
+    return False
+
+
+def _keepalive(tg: TunnelGroup, w: list[str], negate: bool) -> None:
+    if negate:
+        tg.keepalive_threshold, tg.keepalive_retry, tg.keepalive_disabled = 10, 2, False
+        return
+    if w == ["disable"]:
+        tg.keepalive_disabled = True
+        return
+    if len(w) == 4 and w[0] == "threshold" and w[2] == "retry":
+        threshold = 0 if w[1] == "infinite" else _int(w[1], *DPD_THRESHOLD_RANGE)
+        tg.keepalive_threshold = threshold
+        tg.keepalive_retry = _int(w[3], *DPD_RETRY_RANGE)
+        tg.keepalive_disabled = False
+        return
+    raise ConfigLineError(INCOMPLETE if len(w) < 4 else INVALID)
+
+
+def _need(w: list[str], n: int) -> list[str]:
+    if len(w) < n:
+        raise ConfigLineError(INCOMPLETE)
+    return w
+
+
+def _ip(tok: str) -> str:
+    try:
+        ipaddress.IPv4Address(tok)
+    except ValueError:
+        raise ConfigLineError(INVALID) from None
+    return tok
+
+
+def _ike_lifetime(tok: str) -> int:
+    if tok == "0":
+        return 0
+    return _int(tok, IKE_LIFETIME_MIN_S, IPSEC_LIFETIME_MAX_S)
+
+
+def _ipsec_lifetime(w: list[str]) -> tuple[str, int]:
+    _need(w, 2)
+    if w[0] == "seconds":
+        return "s", _int(w[1], IPSEC_LIFETIME_MIN_S, IPSEC_LIFETIME_MAX_S)
+    if w[0] == "kilobytes":
+        return "kb", _int(w[1], IPSEC_LIFETIME_KB_MIN, IPSEC_LIFETIME_MAX_S)
+    raise ConfigLineError(INVALID)
+
+
+def _apply_top(cfg: AsaConfig, w: list[str], negate: bool) -> Mode:  # noqa: C901 - a dispatch table in code
+    top = Mode()
+    head = w[0]
+    if head == "hostname":
+        cfg.hostname = "ciscoasa" if negate else _need(w, 2)[1]
+    elif head == "domain-name":
+        cfg.domain_name = "" if negate else _need(w, 2)[1]
+    elif head == "enable" and len(w) >= 2 and w[1] == "password":
+        cfg.enable_password = "" if negate else _need(w, 3)[2]
+    elif head == "interface":
+        name = _need(w, 2)[1]
+        cfg.interfaces.setdefault(name, Interface(name))
+        return Mode("if", name)
+    elif head in ("nameif", "security-level", "shutdown") or w[:2] == ["ip", "address"]:
+        raise ConfigLineError(INVALID)  # interface lines outside an interface
+    elif head == "route":
+        _need(w, 5)
+        text = " ".join(w)
+        if negate:
+            cfg.routes = [r for r in cfg.routes if r != text]
+        elif text not in cfg.routes:
+            cfg.routes.append(text)
+    elif head == "access-list":
+        name = _need(w, 3)[1]
+        text = " ".join(w)
+        if negate:
+            entries = cfg.access_lists.get(name, [])
+            if text in entries:
+                entries.remove(text)
+        else:
+            cfg.access_lists.setdefault(name, []).append(text)
+    elif head == "sysopt":
+        _sysopt(cfg, w[1:], negate)
+    elif head == "timeout":
+        _timeouts(cfg, w[1:], negate)
+    elif head == "logging":
+        _logging(cfg, w[1:], negate)
+    elif head == "service":
+        _service(cfg, w[1:], negate)
+    elif head == "crypto":
+        return _crypto(cfg, w[1:], negate)
+    elif head == "tunnel-group":
+        name = _need(w, 3)[1]
+        if w[2] == "type":
+            tg = cfg.tunnel_groups.setdefault(name, TunnelGroup(name))
+            tg.type = _need(w, 4)[3]
+        elif w[2] == "ipsec-attributes":
+            tg = cfg.tunnel_groups.setdefault(name, TunnelGroup(name))
+            tg.has_ipsec_attributes = True
+            return Mode("tunnel-ipsec", name)
+        elif w[2] == "general-attributes":
+            cfg.tunnel_groups.setdefault(name, TunnelGroup(name))
+            return Mode("tunnel-general", name)
+        else:
+            raise ConfigLineError(INVALID)
+    else:
+        raise Unmodelled(" ".join(w))
+    return top
+
+
+def _sysopt(cfg: AsaConfig, w: list[str], negate: bool) -> None:
+    if w[:1] != ["connection"]:
+        raise Unmodelled("sysopt " + " ".join(w))
+    opt = _need(w, 2)[1]
+    if opt == "preserve-vpn-flows":
+        cfg.sysopt.preserve_vpn_flows = not negate
+    elif opt == "reclassify-vpn":
+        cfg.sysopt.reclassify_vpn = not negate
+    elif opt == "permit-vpn":
+        cfg.sysopt.permit_vpn = not negate
+    elif opt == "tcpmss" and len(w) == 3:
+        cfg.sysopt.tcpmss = 1380 if negate else _int(w[2], 48, 65535)
+    else:
+        raise Unmodelled("sysopt " + " ".join(w))
+
+
+def _timeouts(cfg: AsaConfig, w: list[str], negate: bool) -> None:
+    """`timeout conn 1:00:00 half-closed 0:10:00 udp 0:02:00 icmp 0:00:02` (pairs)."""
+    if negate:
+        raise ConfigLineError(INVALID)
+    known = {
+        "conn": ("conn_s", TIMEOUT_CONN_MIN_S),
+        "half-closed": ("half_closed_s", TIMEOUT_CONN_MIN_S),
+    }
+    known |= {"udp": ("udp_s", 60), "icmp": ("icmp_s", 0)}
+    if len(w) < 2 or len(w) % 2:
+        raise ConfigLineError(INCOMPLETE)
+    pairs = list(zip(w[::2], w[1::2], strict=True))
+    if any(k not in known for k, _ in pairs):
+        if all(k not in known for k, _ in pairs):
+            raise Unmodelled("timeout " + " ".join(w))
+        raise ConfigLineError(INVALID)
+    values = {k: _timeout(v, known[k][1]) for k, v in pairs}
+    for k, v in values.items():
+        setattr(cfg.timeouts, known[k][0], v)
+
+
+def _logging(cfg: AsaConfig, w: list[str], negate: bool) -> None:
+    what = _need(w, 1)[0]
+    lg = cfg.logging
+    if what == "enable":
+        lg.enabled = not negate
+    elif what == "timestamp":
+        lg.timestamp = not negate
+    elif what in ("buffered", "console", "trap"):
+        setattr(lg, what, None if negate else _level(_need(w, 2)[1]))
+    elif what == "buffer-size":
+        lg.buffer_size = 4096 if negate else _int(_need(w, 2)[1], 4096, 52_428_800)
+    else:
+        raise Unmodelled("logging " + " ".join(w))
+
+
+def _service(cfg: AsaConfig, w: list[str], negate: bool) -> None:
+    what = _need(w, 1)[0]
+    attr = {
+        "resetoutside": "reset_outside",
+        "resetinbound": "reset_inbound",
+        "resetoutbound": "reset_outbound",
+    }
+    if what not in attr:
+        raise Unmodelled("service " + " ".join(w))
+    setattr(cfg.service, attr[what], not negate)
+
+
+def _crypto(cfg: AsaConfig, w: list[str], negate: bool) -> Mode:
+    kind = _need(w, 1)[0]
+    if kind == "isakmp" or kind == "ikev1":
+        _need(w, 2)
+        if w[1] == "policy":
+            prio = _int(_need(w, 3)[2], 1, 65535)
+            if negate:
+                cfg.isakmp_policies.pop(prio, None)
+                return Mode()
+            cfg.isakmp_policies.setdefault(prio, IsakmpPolicy(prio))
+            if len(w) > 3:  # one-line form: crypto isakmp policy 50 lifetime 0
+                _apply_submode(cfg, Mode("isakmp-policy", prio), w[3:], False) or _raise(INVALID)
+            return Mode("isakmp-policy", prio)
+        if w[1] == "enable":
+            ifname = _need(w, 3)[2]
+            if negate:
+                cfg.isakmp_enabled = [i for i in cfg.isakmp_enabled if i != ifname]
+            elif ifname not in cfg.isakmp_enabled:
+                cfg.isakmp_enabled.append(ifname)
+            return Mode()
+        raise Unmodelled("crypto " + " ".join(w))
+    if kind == "ipsec":
+        _need(w, 2)
+        if w[1] == "transform-set":
+            name = _need(w, 4)[2]
+            if negate:
+                cfg.transform_sets.pop(name, None)
+            else:
+                cfg.transform_sets[name] = w[3:]
+            return Mode()
+        if w[1] == "security-association" and len(w) >= 3 and w[2] == "lifetime":
+            unit, value = _ipsec_lifetime(w[3:])
+            if unit == "s":
+                cfg.ipsec_lifetime_s = IPSEC_LIFETIME_DEFAULT_S if negate else value
+            else:
+                cfg.ipsec_lifetime_kb = IPSEC_LIFETIME_DEFAULT_KB if negate else value
+            return Mode()
+        raise Unmodelled("crypto " + " ".join(w))
+    if kind == "map":
+        return _crypto_map(cfg, w[1:], negate)
+    raise Unmodelled("crypto " + " ".join(w))
+
+
+def _raise(text: str) -> bool:
+    raise ConfigLineError(text)
+
+
+def _crypto_map(cfg: AsaConfig, w: list[str], negate: bool) -> Mode:
+    name = _need(w, 2)[0]
+    if w[1] == "interface":
+        ifname = _need(w, 3)[2]
+        if negate:
+            cfg.crypto_map_interfaces.pop(name, None)
+        else:
+            cfg.crypto_map_interfaces[name] = ifname
+        return Mode()
+    seq = _int(w[1], 1, 65535)
+    entry = cfg.crypto_maps.get((name, seq))
+    if entry is None:
+        entry = CryptoMapEntry(name, seq)
+    rest = _need(w, 3)[2:]
+    if rest[0] == "match" and len(rest) == 3 and rest[1] == "address":
+        entry.match_address = "" if negate else rest[2]
+    elif rest[:2] == ["set", "peer"]:
+        entry.peers = [] if negate else [_ip(p) for p in _need(rest, 3)[2:]]
+    elif rest[:2] == ["set", "transform-set"]:
+        entry.transform_sets = [] if negate else _need(rest, 3)[2:]
+    elif rest[:3] == ["set", "security-association", "lifetime"]:
+        unit, value = _ipsec_lifetime(rest[3:])
+        if unit == "s":
+            entry.lifetime_s = None if negate else value
+        else:
+            entry.lifetime_kb = None if negate else value
+    elif rest[:2] == ["set", "pfs"]:
+        entry.pfs_group = None if negate else int((rest + ["group2"])[2].removeprefix("group"))
+    else:
+        raise Unmodelled("crypto map " + " ".join(w))
+    cfg.crypto_maps[(name, seq)] = entry
+    return Mode()
+
+
+# --- importing a whole config -----------------------------------------------------------
+
+
+@dataclass
+class ImportResult:
+    config: AsaConfig
+    warnings: list[tuple[int, str]]  # (line number, text): kept verbatim, not simulated
+    errors: list[tuple[int, str]]  # (line number, reason): refused
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+SKIP_PREFIXES = ("!", ":", "ASA Version", "PIX Version", "Cryptochecksum", "end")
+
+
+def import_config(text: str) -> ImportResult:
+    """Read a running config (one command per line, sub-mode lines indented)."""
+    cfg = AsaConfig()
+    warnings: list[tuple[int, str]] = []
+    errors: list[tuple[int, str]] = []
+    mode = Mode()
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.rstrip()
+        stripped = line.strip()
+        if not stripped:
+            continue
+        if stripped.startswith(("ASA Version", "PIX Version")):
+            cfg.version = stripped.split()[-1]
+            continue
+        if stripped.startswith(SKIP_PREFIXES):
+            continue
+        if not line[0].isspace():
+            mode = Mode()
+        try:
+            mode = apply_line(cfg, mode, stripped)
+        except Unmodelled:
+            cfg.unmodelled.append(stripped)
+            warnings.append((number, f"kept but not simulated: {stripped}"))
+        except ConfigLineError as exc:
+            errors.append((number, f"{exc}: {stripped}"))
+    return ImportResult(cfg, warnings, errors)

@@ -1,0 +1,269 @@
+"""What happens to one packet on its way: every rule a gateway applies, in one place.
+
+`walk` carries a packet of a flow hop by hop at the current time and returns a Verdict.
+At each stateful gateway (ASA, PIX) it looks the flow up in the conn table: only a SYN
+(or a UDP datagram) may build a conn (302013/302015); any other TCP segment without a conn
+is dropped with 106015 and answered with a RST where the `service reset*` settings say so.
+Leaving towards a tunnel peer, the packet is encrypted if this end has an SA; if not, it
+triggers IKE and is dropped ("IPSEC SA not negotiated yet"). A conn built while no tunnel
+covered the traffic stays in clear until reclassify-vpn moves it (vpn.py).
+Walks have side effects (conns built, timers refreshed, syslog): a walk *is* the packet.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from . import vpn
+from .flows import FlowRun
+from .gateway import Conn, Gateway
+from .topology import Hop
+from .tunnels import TunnelRun
+
+if TYPE_CHECKING:
+    from .sim import Simulation
+
+# How the ASA prints the TCP flags of a denied segment in 106015 (reference section 1, P).
+FLAGS = {
+    "syn": "SYN",
+    "synack": "SYN ACK",
+    "data": "ACK",
+    "ack": "ACK",
+    "rst": "RST",
+    "fin": "FIN ACK",
+}
+
+
+@dataclass(frozen=True)
+class Verdict:
+    ok: bool
+    where: str = ""
+    reason: str = ""
+    rst_by: str | None = None  # gateway that answered the sender with a RST
+    passed: tuple[str, ...] = ()  # gateways whose conn forwarded the packet
+
+
+def tunnel_on_path(tunnel: TunnelRun, hops: list[Hop]) -> bool:
+    order = [h.node for h in hops]
+    a, b = tunnel.spec.a, tunnel.spec.b
+    return a in order and b in order and abs(order.index(a) - order.index(b)) >= 1
+
+
+def tunnel_out(sim: Simulation, hops: list[Hop], index: int) -> TunnelRun | None:
+    """The tunnel a packet enters when it leaves hops[index] (the next gateway is the peer)."""
+    here = hops[index].node
+    for hop in hops[index + 1 :]:
+        if hop.node in sim.gateways:
+            for t in sim.tunnels.values():
+                if {t.spec.a, t.spec.b} == {here, hop.node}:
+                    return t
+            return None
+    return None
+
+
+def crypto_active(sim: Simulation, gw: Gateway, tunnel: TunnelRun) -> bool:
+    """Does this end's config send the peer's traffic into the tunnel (map applied)?"""
+    if gw.cfg is None:
+        return True
+    peer = sim.peer_of(tunnel, gw.id).address("outside")
+    entry = gw.cfg.crypto_entry_for_peer(peer)
+    return entry is not None and gw.cfg.crypto_map_applied(entry)
+
+
+def reset_applies(gw: Gateway, in_ifc: str, out_ifc: str) -> bool:
+    """Does the ASA answer a denied TCP segment with a RST (S16/S17, reference section 1)?"""
+    assert gw.cfg is not None
+    svc = gw.cfg.service
+    if gw.security_level(in_ifc) > gw.security_level(out_ifc):
+        return svc.reset_outbound
+    return svc.reset_inbound or (svc.reset_outside and in_ifc == "outside")
+
+
+def walk(sim: Simulation, flow: FlowRun, direction: str, kind: str) -> Verdict:
+    hops = flow.c2s if direction == "c2s" else flow.s2c
+    inside_tunnel: TunnelRun | None = None
+    clear_into: TunnelRun | None = None  # protected traffic leaving in clear
+    passed: list[str] = []
+    for i, hop in enumerate(hops):
+        gw = sim.gateways.get(hop.node)
+        if gw is not None:
+            if inside_tunnel is not None:
+                if inside_tunnel.id not in gw.sas:
+                    gw.asp_drops["vpn-handle-not-found"] += 1
+                    return Verdict(False, gw.id, "no inbound SA for this SPI")
+                inside_tunnel = None
+            out = tunnel_out(sim, hops, i)
+            conn = None
+            if gw.stateful:
+                conn = gw.conns.get(flow.key)
+                if conn is None:
+                    if flow.is_tcp and kind != "syn":
+                        return _deny_no_conn(sim, gw, flow, hop, direction, kind)
+                    conn = build_conn(sim, gw, flow, hop, direction)
+            if out is not None:
+                if not crypto_active(sim, gw, out) or (conn is not None and conn.clear):
+                    if conn is not None and conn.tunnel is None:
+                        conn.clear = True
+                    clear_into = out
+                elif out.id in gw.sas:
+                    inside_tunnel = out
+                    if conn is not None:
+                        conn.tunnel = out.id
+                else:
+                    vpn.trigger(sim, out, gw.id)
+                    gw.asp_drops["ipsec-need-sa"] += 1
+                    return Verdict(False, gw.id, "IPSEC SA not negotiated yet")
+            if conn is not None:
+                forwarded(sim, gw, conn)
+                passed.append(gw.id)
+        if hop.out_link is not None:
+            if not sim.link_is_up(hop.out_link):
+                return Verdict(False, hop.out_link, "link down", passed=tuple(passed))
+            if clear_into is not None and hop.out_link in clear_into.wan_links:
+                why = "sent in clear: the internet does not route private addresses"
+                return Verdict(False, hop.out_link, why, passed=tuple(passed))
+    return Verdict(True, passed=tuple(passed))
+
+
+def _deny_no_conn(
+    sim: Simulation, gw: Gateway, flow: FlowRun, hop: Hop, direction: str, kind: str
+) -> Verdict:
+    src, sport, dst, dport = endpoints(sim, flow, direction)
+    gw.log(
+        sim.now,
+        106015,
+        src=src,
+        sport=sport,
+        dst=dst,
+        dport=dport,
+        flags=FLAGS[kind],
+        ifc=hop.in_ifc,
+    )
+    sim.loop.record("drop", device=gw.id, flow=flow.id, msg=106015, kind=kind)
+    gw.asp_drops["tcp-not-syn"] += 1
+    rst = gw.id if kind != "rst" and reset_applies(gw, hop.in_ifc, hop.out_ifc) else None
+    return Verdict(False, gw.id, "no connection (106015)", rst)
+
+
+def endpoints(sim: Simulation, flow: FlowRun, direction: str) -> tuple[str, int, str, int]:
+    client = sim.nodes[flow.spec.client].address
+    server = sim.nodes[flow.spec.server].address
+    cport, sport = flow.current.client_port, flow.spec.server_port
+    if direction == "c2s":
+        return client, cport, server, sport
+    return server, sport, client, cport
+
+
+def build_conn(sim: Simulation, gw: Gateway, flow: FlowRun, hop: Hop, direction: str) -> Conn:
+    src, sport, dst, dport = endpoints(sim, flow, direction)
+    inbound = gw.security_level(hop.in_ifc) < gw.security_level(hop.out_ifc)
+    if inbound:  # the lower-security side is where the packet came in
+        o, i = (hop.in_ifc, src, sport), (hop.out_ifc, dst, dport)
+    else:
+        o, i = (hop.out_ifc, dst, dport), (hop.in_ifc, src, sport)
+    conn = Conn(
+        id=gw.next_conn_id,
+        proto=flow.spec.proto,
+        key=flow.key,
+        o_ifc=o[0],
+        o_addr=o[1],
+        o_port=o[2],
+        i_ifc=i[0],
+        i_addr=i[1],
+        i_port=i[2],
+        inbound=inbound,
+        created_us=sim.now,
+        last_us=sim.now,
+        bytes_offset=flow.current.transferred(sim.now),
+    )
+    gw.add_conn(conn)
+    msg = 302013 if flow.is_tcp else 302015
+    gw.log(
+        sim.now,
+        msg,
+        direction="inbound" if inbound else "outbound",
+        **gw.teardown_fields(conn, sim.now, 0),
+    )
+    sim.loop.record("conn_built", device=gw.id, flow=flow.id, conn=conn.id)
+    sim.touch()
+    return conn
+
+
+def forwarded(sim: Simulation, gw: Gateway, conn: Conn) -> None:
+    """A packet of this conn passed the box: its idle timer starts again."""
+    conn.last_us = sim.now
+    if not conn.moving:
+        arm_idle(sim, gw, conn)
+
+
+def arm_idle(sim: Simulation, gw: Gateway, conn: Conn) -> None:
+    if conn.timer is not None:
+        conn.timer.cancel()
+    timeout = gw.timeout_for(conn)
+    conn.timer = (
+        sim.loop.at(conn.last_us + timeout, _idle_expired, sim, gw, conn) if timeout else None
+    )
+
+
+def _idle_expired(sim: Simulation, gw: Gateway, conn: Conn) -> None:
+    if gw.conns.get(conn.key) is not conn or conn.moving:
+        return
+    reason = "Conn-timeout" if conn.established or conn.proto == "udp" else "SYN Timeout"
+    teardown(sim, gw, conn, reason)
+    sim.path_changed()
+
+
+def set_moving(
+    sim: Simulation, flow: FlowRun, moving: bool, only: tuple[str, ...] | None = None
+) -> None:
+    """Data starts or stops passing the conns of the flow's current attempt (at the
+    gateways in `only`, when given; the others stop)."""
+    for gw in sim.gateways.values():
+        conn = gw.conns.get(flow.key)
+        here = moving if only is None else gw.id in only
+        if conn is None or conn.moving == here:
+            continue
+        conn.moving = here
+        conn.last_us = sim.now
+        if here:
+            if conn.timer is not None:
+                conn.timer.cancel()
+                conn.timer = None
+        else:
+            arm_idle(sim, gw, conn)
+
+
+def mark_established(sim: Simulation, flow: FlowRun) -> None:
+    for gw in sim.gateways.values():
+        conn = gw.conns.get(flow.key)
+        if conn is not None and not conn.established:
+            conn.established = True
+            arm_idle(sim, gw, conn)
+
+
+def conn_bytes(sim: Simulation, conn: Conn) -> int:
+    flow = sim.flows[conn.key[0]]
+    attempt = flow.attempts[conn.key[1] - 1]
+    return max(0, attempt.transferred(sim.now) - conn.bytes_offset)
+
+
+def teardown(sim: Simulation, gw: Gateway, conn: Conn, reason: str) -> None:
+    """Remove a conn and log why (302014 with a reason; 302016 has none)."""
+    if conn.timer is not None:
+        conn.timer.cancel()
+    del gw.conns[conn.key]
+    fields = gw.teardown_fields(conn, sim.now, conn_bytes(sim, conn))
+    if conn.proto == "tcp":
+        gw.log(sim.now, 302014, reason=reason, **fields)
+    else:
+        gw.log(sim.now, 302016, **fields)
+    sim.loop.record("conn_teardown", device=gw.id, flow=conn.key[0], conn=conn.id, reason=reason)
+    sim.touch()
+
+
+def close_conns(sim: Simulation, flow: FlowRun, reason: str) -> None:
+    for gw in sim.gateways.values():
+        conn = gw.conns.get(flow.key)
+        if conn is not None:
+            teardown(sim, gw, conn, reason)

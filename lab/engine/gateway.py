@@ -1,0 +1,186 @@
+"""A VPN gateway's own state: config, conn table, vpn-contexts, syslog buffer, ASP drops.
+
+The rules that *use* this state while a packet crosses the box live in forwarding.py;
+this module only holds it and formats what the device prints about it.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from .asaconfig import AsaConfig
+from .platforms import PLATFORMS, Platform
+from .spec import Node
+from .syslog import LogLine, make_line
+from .units import S, hms
+
+# `show asp drop` reason texts (reference section 1 and S23).
+ASP_DROPS = {
+    "tcp-not-syn": "First TCP packet not SYN",
+    "ipsec-need-sa": "IPSEC SA not negotiated yet",  # [U] short name; text from S23
+    "ipsec-tun-down": "IPSEC tunnel is down",
+    "vpn-handle-not-found": "VPN handle not found",
+}
+
+
+@dataclass
+class Conn:
+    """One entry of an ASA conn table. Endpoint `o` is the one on the lower-security side."""
+
+    id: int
+    proto: str  # tcp | udp
+    key: tuple[str, int]  # (flow id, attempt)
+    o_ifc: str
+    o_addr: str
+    o_port: int
+    i_ifc: str
+    i_addr: str
+    i_port: int
+    inbound: bool  # initiated from the lower-security side
+    created_us: int
+    last_us: int
+    established: bool = False
+    moving: bool = False  # data passing right now: idle stays 0
+    tunnel: str | None = None  # the tunnel the conn's packets use
+    clear: bool = False  # built while no tunnel covered it (reclassify-vpn)
+    bytes_offset: int = 0  # flow's transferred bytes when the conn was built
+    timer: Any = None
+
+    def idle_us(self, now: int) -> int:
+        return 0 if self.moving else now - self.last_us
+
+    def flags(self, orphan: bool) -> str:
+        if self.proto == "udp":
+            return "-"
+        if not self.established:
+            # s/a/A: awaiting the handshake; B: initial SYN from outside (S7 legend).
+            return "SaAB" if self.inbound else "saA"
+        # [U, inference] V (VPN orphan) marks a preserved conn whose tunnel has no SA.
+        return "UIO" + ("B" if self.inbound else "") + ("V" if orphan else "")
+
+    def endpoints(self) -> dict[str, object]:
+        return {
+            "ifa": self.o_ifc,
+            "a": self.o_addr,
+            "ap": self.o_port,
+            "ifb": self.i_ifc,
+            "b": self.i_addr,
+            "bp": self.i_port,
+        }
+
+
+@dataclass
+class SideSa:
+    """One gateway's half of an IPsec SA pair, with its vpn-context flags."""
+
+    spi_in: int
+    spi_out: int
+    created_us: int
+    preserve: bool  # stamped at creation from the sysopt (S0: clear to take effect)
+    lifetime_s: int
+    lifetime_kb: int
+    bytes_at_create: int
+    keys_in: Any = None
+    keys_out: Any = None
+    ctx_in: int = 0
+    ctx_out: int = 0
+
+
+@dataclass
+class Gateway:
+    node: Node
+    cfg: AsaConfig | None
+    start_clock: str
+    conns: dict[tuple[str, int], Conn] = field(default_factory=dict)
+    buffer: list[LogLine] = field(default_factory=list)
+    asp_drops: Counter[str] = field(default_factory=Counter)
+    sas: dict[str, SideSa] = field(default_factory=dict)  # tunnel id -> current SA
+    ike_up: dict[str, int] = field(default_factory=dict)  # tunnel id -> IKE SA created at
+    next_conn_id: int = 1
+    most_used: int = 0
+    cli_errors: int = 0
+    logged: int = 0  # messages ever accepted into the buffer (`show logging` count)
+
+    @property
+    def id(self) -> str:
+        return self.node.id
+
+    @property
+    def platform(self) -> Platform:
+        return PLATFORMS[self.node.platform]
+
+    @property
+    def stateful(self) -> bool:
+        return self.platform.conn_table and self.cfg is not None
+
+    @property
+    def name(self) -> str:
+        return self.cfg.hostname if self.cfg else self.node.label or self.node.id
+
+    def address(self, nameif: str) -> str:
+        if self.cfg is None:
+            return self.node.address if nameif == "outside" else self.node.inside_address
+        ifc = self.cfg.interface_by_nameif(nameif)
+        return ifc.address if ifc else ""
+
+    def security_level(self, nameif: str) -> int:
+        if self.cfg is None:
+            return 0 if nameif == "outside" else 100
+        ifc = self.cfg.interface_by_nameif(nameif)
+        return ifc.security_level if ifc and ifc.security_level is not None else 0
+
+    # -- syslog ------------------------------------------------------------------------
+    def accepts(self, severity: int) -> bool:
+        lg = self.cfg.logging if self.cfg else None
+        return bool(lg and lg.enabled and lg.buffered is not None and severity <= lg.buffered)
+
+    def log(self, t_us: int, msg_id: int, **fields: object) -> LogLine:
+        line = make_line(t_us, self.id, msg_id, **fields)
+        if self.accepts(line.severity):
+            self.buffer.append(line)
+            self.logged += 1
+            self._trim()
+        return line
+
+    def _trim(self) -> None:
+        """The buffer holds `logging buffer-size` bytes (4096 by default), oldest out."""
+        assert self.cfg is not None
+        limit = self.cfg.logging.buffer_size
+        total = sum(len(x.text) + 16 for x in self.buffer)
+        while self.buffer and total > limit:
+            total -= len(self.buffer.pop(0).text) + 16
+
+    # -- conns -------------------------------------------------------------------------
+
+    def add_conn(self, conn: Conn) -> None:
+        self.conns[conn.key] = conn
+        self.next_conn_id += 1
+        self.most_used = max(self.most_used, len(self.conns))
+
+    def teardown_fields(self, conn: Conn, now: int, nbytes: int) -> dict[str, object]:
+        return {
+            "id": conn.id,
+            "duration": hms(now - conn.created_us),
+            "bytes": nbytes,
+            **conn.endpoints(),
+        }
+
+    def timeout_for(self, conn: Conn) -> int:
+        assert self.cfg is not None
+        if conn.proto == "udp":
+            return self.cfg.timeout_us("udp")
+        return self.cfg.timeout_us("conn" if conn.established else "embryonic")
+
+
+def render_log(gw: Gateway, line: LogLine) -> str:
+    """A buffered line as `show logging` prints it."""
+    from .syslog import clock_text
+
+    stamp = clock_text(gw.start_clock, line.t_us) if gw.cfg and gw.cfg.logging.timestamp else None
+    return line.render(gw.platform.syslog_prefix or "%ASA", stamp)
+
+
+def seconds_text(t_us: int) -> str:
+    return f"{t_us / S:.3f}"
