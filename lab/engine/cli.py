@@ -44,7 +44,8 @@ def platform_refusal(platform: str, version: str, prompt: str, line: str) -> str
         prefix = "" if platform == "ios" else "ERROR: "
         return caret(prompt, line, index) + f"{prefix}% Invalid input detected at '^' marker.\n"
     if platform == "pix":  # [U] PIX 6.x wording, reconstructed
-        return f"{' '.join(words[: index + 1])}: not a valid sysopt option\nType help or '?' for a list of available commands.\n"
+        bad = " ".join(words[: index + 1])
+        return f"{bad}: not a valid sysopt option\n" + "Type help or '?' for a list of available commands.\n"
     return "% Unknown command.\n"
 
 
