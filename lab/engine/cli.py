@@ -45,7 +45,8 @@ def platform_refusal(platform: str, version: str, prompt: str, line: str) -> str
         return caret(prompt, line, index) + f"{prefix}% Invalid input detected at '^' marker.\n"
     if platform == "pix":  # [U] PIX 6.x wording, reconstructed
         bad = " ".join(words[: index + 1])
-        return f"{bad}: not a valid sysopt option\n" + "Type help or '?' for a list of available commands.\n"
+        hint = "Type help or '?' for a list of available commands."
+        return f"{bad}: not a valid sysopt option\n{hint}\n"
     return "% Unknown command.\n"
 
 
