@@ -57,16 +57,23 @@ class Cut(Command):
             raise CommandError("for_s must be positive")
 
     def run(self, sim: Simulation) -> dict[str, Any]:
-        sim.link_up[self.link] = False
-        sim.loop.record("link", link=self.link, up=False)
+        # Overlapping cuts stack: the link returns when the last timed cut ends.
+        sim.link_cuts[self.link] += 1
+        if sim.link_cuts[self.link] == 1:
+            sim.loop.record("link", link=self.link, up=False)
+            sim.path_changed()
         if self.for_s is not None:
-            sim.loop.after(seconds(self.for_s), _restore, sim, self.link)
-        sim.path_changed()
+            sim.loop.after(seconds(self.for_s), _cut_ends, sim, self.link)
         return {"ok": True}
 
 
-def _restore(sim: Simulation, link: str) -> None:
-    Restore(link).run(sim)
+def _cut_ends(sim: Simulation, link: str) -> None:
+    if sim.link_cuts[link] == 0:  # restored by hand meanwhile
+        return
+    sim.link_cuts[link] -= 1
+    if sim.link_cuts[link] == 0:
+        sim.loop.record("link", link=link, up=True)
+        sim.path_changed()
 
 
 @dataclass(frozen=True)
@@ -78,8 +85,8 @@ class Restore(Command):
         _need_link(sim, self.link)
 
     def run(self, sim: Simulation) -> dict[str, Any]:
-        if not sim.link_up[self.link]:
-            sim.link_up[self.link] = True
+        if sim.link_cuts[self.link]:
+            sim.link_cuts[self.link] = 0
             sim.loop.record("link", link=self.link, up=True)
             sim.path_changed()
         return {"ok": True}

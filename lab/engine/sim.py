@@ -42,7 +42,7 @@ class Simulation:
         self.graph = to_graph(topo)
         check_connected(self.graph)
         self.links = {link.id: link for link in topo.links}
-        self.link_up = {link.id: True for link in topo.links}  # physical state
+        self.link_cuts = {link.id: 0 for link in topo.links}  # active cuts; 0: physically up
         self.nodes = {n.id: n for n in topo.nodes}
         self.gateways: dict[str, Gateway] = {}
         for i, n in enumerate(topo.nodes):
@@ -150,7 +150,7 @@ class Simulation:
     # -- questions about the state ---------------------------------------------------------
     def link_is_up(self, link_id: str) -> bool:
         """Physically up and neither end's interface shut down."""
-        if not self.link_up[link_id]:
+        if self.link_cuts[link_id]:
             return False
         link = self.links[link_id]
         for end in (link.a, link.b):

@@ -192,12 +192,9 @@ def _retransmit(sim: Simulation, f: FlowRun, kind: str) -> None:
     if a.state != "stalled":
         return
     if kind == "rto" and _gives_up(f, sim.now):
-        _abort(
-            sim,
-            f,
-            f"timed out after {len(a.retransmissions)} retransmissions (ETIMEDOUT)",
-            event="give_up",
-        )
+        since = a.stalls[-1][0] or 0
+        count = sum(1 for t in a.retransmissions if t >= since)
+        _abort(sim, f, f"timed out after {count} retransmissions (ETIMEDOUT)", event="give_up")
         return
     a.retransmissions.append(sim.now)
     sim.loop.record("retransmit", flow=f.id, probe=kind)
