@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "lab.web",
+    "lab.scenarios",
 ]
 
 MIDDLEWARE = [
@@ -80,6 +81,11 @@ DATABASES = {"default": database(env_optional("DATABASE_URL"), directory=LAB_DAT
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CHANNEL_LAYERS = channel_layers(env_optional("REDIS_URL"))
+
+# Accounts are optional: anonymous visitors use edit keys kept in their session.
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "home"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

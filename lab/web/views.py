@@ -6,14 +6,27 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+from django.views.decorators.vary import vary_on_headers
 
+from lab.scenarios import access
+from lab.scenarios.models import Scenario
 from lab.web import health
 
 
+@vary_on_headers("HX-Request")
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    """The landing page with the scenario library."""
-    return render(request, "home.html")
+    """The landing page with the scenario library, filtered by `?topic=` and `?mine=1`."""
+    topics = Scenario.objects.topics()
+    topic = request.GET.get("topic", "")
+    mine = request.GET.get("mine") == "1"
+    scenarios = Scenario.objects.library(
+        topic=topic, mine=mine, user=request.user, slugs=access.my_slugs(request)
+    )
+    context = {"scenarios": scenarios, "topics": topics, "topic": topic, "mine": mine}
+    if request.htmx and not request.htmx.history_restore_request:
+        return render(request, "home.html#card_list", context)
+    return render(request, "home.html", context)
 
 
 @never_cache
