@@ -11,6 +11,8 @@ import heapq
 from collections.abc import Callable
 from typing import Any
 
+COMPACT_EVERY = 4096  # pushes between checks for cancelled timers
+
 
 class Timer:
     __slots__ = ("t", "cancelled")
@@ -37,7 +39,16 @@ class EventLoop:
         timer = Timer(t)
         self._seq += 1
         heapq.heappush(self._heap, (t, self._seq, timer, fn, args))
+        if self._seq % COMPACT_EVERY == 0:
+            self._compact()
         return timer
+
+    def _compact(self) -> None:
+        """Drop cancelled timers once they are most of the heap (as asyncio does)."""
+        live = [entry for entry in self._heap if not entry[2].cancelled]
+        if len(live) * 2 < len(self._heap):
+            heapq.heapify(live)
+            self._heap = live
 
     def after(self, dt: int, fn: Callable[..., None], *args: Any) -> Timer:
         return self.at(self.now + dt, fn, *args)

@@ -234,7 +234,7 @@ class Simulation:
         return [render_log(gw, line) for line in gw.buffer]
 
     def events(self) -> list[dict[str, Any]]:
-        return self.loop.trace
+        return list(self.loop.trace)
 
     def platform_name(self, device: str) -> str:
         return PLATFORMS[self.gateways[device].node.platform].name

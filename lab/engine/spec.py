@@ -8,6 +8,7 @@ field (`topology.links[2].rate_bps`). Everything downstream trusts these objects
 from __future__ import annotations
 
 import copy
+import dataclasses
 import ipaddress
 import json
 from dataclasses import dataclass, field
@@ -190,7 +191,7 @@ def _secs(d: dict[str, Any], key: str, path: str, default: Any = ...) -> int | N
     value = _get(d, key, path, (int, float, type(None)), default)
     if value is None:
         return None
-    where = f"{path}.{key}"
+    where = f"{path}.{key}" if path else key
     if value < 0:
         raise SpecError(where, f"must not be negative, got {value}")
     return seconds(value)
@@ -452,6 +453,17 @@ def _step(container: Any, key: str, path: str) -> tuple[Any, Any]:
     raise SpecError(path, "cannot descend into a value")
 
 
+# Every key the format reads (docs/scenario-format.md); an override naming another key is a
+# typo, refused rather than silently ignored. `expect` and `variants` hold free-form data.
+KNOWN_KEYS = frozenset(
+    {f.name for cls in (Site, Node, Link, Tunnel, Flow) for f in dataclasses.fields(cls)}
+    | {"format", "slug", "title", "teaches", "rule", "topic", "difficulty", "instructions"}
+    | {"explanation", "seed", "until_s", "start_clock", "topology", "flows", "events", "expect"}
+    | {"variants", "sites", "nodes", "links", "tunnels", "start_s", "stop_s", "at_s", "do"}
+    | {"option", "enabled", "device", "peer", "lines", "flow", "link", "for_s"}
+)
+
+
 def apply_overrides(d: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
     """Return a copy of a scenario dict with dotted-path fields replaced."""
     out = copy.deepcopy(d)
@@ -461,6 +473,14 @@ def apply_overrides(d: dict[str, Any], overrides: dict[str, Any]) -> dict[str, A
         for depth, part in enumerate(parts):
             where = ".".join(parts[: depth + 1])
             container, key = _step(node, part, where)
+            free_form = parts[0] in ("expect", "variants")
+            if (
+                isinstance(container, dict)
+                and key not in container
+                and not free_form
+                and key not in KNOWN_KEYS
+            ):
+                raise SpecError(where, "no such field in the scenario format")
             if depth == len(parts) - 1:
                 container[key] = value
             else:
@@ -488,6 +508,14 @@ def variant(d: dict[str, Any], name: str) -> dict[str, Any]:
     if name not in variants:
         raise SpecError("variants", f"no variant {name!r}; have {', '.join(variants) or 'none'}")
     v = variants[name]
+    if (
+        not isinstance(v, dict)
+        or not isinstance(v.get("set", {}), dict)
+        or not isinstance(v.get("add_events", []), list)
+    ):
+        raise SpecError(
+            f"variants.{name}", "must be an object with set (object) and add_events (list)"
+        )
     out = apply_overrides(d, v.get("set", {}))
     out["events"] = list(out.get("events", [])) + list(v.get("add_events", []))
     if "expect" in v:

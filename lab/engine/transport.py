@@ -251,8 +251,6 @@ def _abort(sim: Simulation, f: FlowRun, reason: str, *, event: str) -> None:
     for timer in (f.round_timer, f.rtx_timer, f.done_timer):
         cancel(timer)
     a.settle(sim.now)
-    if a.stalls and a.stalls[-1][1] is None and event == "abandon":
-        a.stalls[-1][1] = None
     a.aborted_us = sim.now
     a.abort_reason = reason
     _move(sim, f, event, reason=reason)
@@ -294,8 +292,6 @@ def _udp_stop(sim: Simulation, f: FlowRun, number: int) -> None:
     if a.number != number or a.state not in ("running", "stalled"):
         return
     a.settle(sim.now)
-    if a.stalls and a.stalls[-1][1] is None:
-        a.stalls[-1][1] = None
     a.state = "completed"
     a.completed_us = sim.now
     f.demand_bps = 0

@@ -352,7 +352,10 @@ def delete_side(sim: Simulation, t: TunnelRun, gw: Gateway, *, ike: bool, reason
         if not any(t.id in g.ike_up for g in _ends(sim, t)):
             t.ike_keys = None
             cancel(t.timers.pop("ike_expire", None))
-    if sa is not None and t.state in ("up", "rekeying", "negotiating"):
+    if sa is not None and t.state in (
+        "up",
+        "rekeying",
+    ):  # a stale half never stops a new negotiation
         for name in ("soft", "hard", "soft_kb", "hard_kb", "neg", "neg_deadline"):
             cancel(t.timers.pop(name, None))
         _move(sim, t, "deleted", reason)

@@ -104,3 +104,10 @@ def test_it_times_out_a_udp_conn_and_builds_a_new_one() -> None:
     built = [x for x in bo if "302015" in x]
     assert len(built) == 2
     assert any("302016" in x for x in bo)
+
+
+def test_it_does_not_let_a_stale_half_cancel_a_new_negotiation() -> None:
+    sim = run("udp-stream")
+    history = [(h["state"], h["cause"]) for h in sim.tunnels["bo-ho"].history]
+    for before, after in zip(history, history[1:], strict=False):
+        assert not (before[0] == "negotiating" and after == ("down", "Lost Service"))

@@ -54,3 +54,26 @@ def test_it_overrides_by_id_or_index_without_touching_the_original() -> None:
     assert data == before
     with pytest.raises(SpecError):
         apply_overrides(data, {"flows.nope.size_bytes": 1})
+
+
+def test_it_refuses_an_override_of_a_field_that_does_not_exist() -> None:
+    with pytest.raises(SpecError) as info:
+        apply_overrides(builtin_dict("default-drop"), {"flows.download.size_byte": 1})
+    assert info.value.path == "flows.download.size_byte"
+
+
+def test_it_names_top_level_fields_without_a_leading_dot() -> None:
+    data = builtin_dict("default-drop")
+    data["until_s"] = -4
+    with pytest.raises(SpecError) as info:
+        parse_scenario(data)
+    assert info.value.path == "until_s"
+
+
+def test_it_refuses_a_malformed_variant() -> None:
+    from lab.engine.spec import variant
+
+    data = builtin_dict("default-drop")
+    data["variants"] = {"x": {"set": [1]}}
+    with pytest.raises(SpecError):
+        variant(data, "x")
