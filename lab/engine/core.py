@@ -48,7 +48,7 @@ class EventLoop:
         live = [entry for entry in self._heap if not entry[2].cancelled]
         if len(live) * 2 < len(self._heap):
             heapq.heapify(live)
-            self._heap = live
+            self._heap[:] = live  # in place: run_until holds a reference to this list
 
     def after(self, dt: int, fn: Callable[..., None], *args: Any) -> Timer:
         return self.at(self.now + dt, fn, *args)

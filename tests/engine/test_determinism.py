@@ -39,3 +39,23 @@ def test_it_draws_other_keys_from_another_seed() -> None:
     a.advance_to(10_000_000)
     b.advance_to(10_000_000)
     assert a.gateways["bo-asa"].sas["bo-ho"].spi_in != b.gateways["bo-asa"].sas["bo-ho"].spi_in
+
+
+def test_it_keeps_every_live_timer_when_it_compacts_the_heap() -> None:
+    from lab.engine.core import COMPACT_EVERY, EventLoop
+
+    loop = EventLoop()
+    fired: list[int] = []
+    for i in range(COMPACT_EVERY * 2):
+        timer = loop.at(10 + i, fired.append, i)
+        if i % 3:
+            timer.cancel()
+
+    def late() -> None:  # pushes during the run trigger a compaction mid-loop
+        for j in range(COMPACT_EVERY):
+            loop.at(50_000 + j, fired.append, -1).cancel()
+        loop.at(60_000, fired.append, -2)
+
+    loop.at(11, late)
+    loop.run_until(100_000)
+    assert fired == [i for i in range(COMPACT_EVERY * 2) if i % 3 == 0] + [-2]
