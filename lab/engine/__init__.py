@@ -1,6 +1,6 @@
 """VPN Flow Lab's simulation engine: pure Python, sans-IO, deterministic.
 
-No Django, no asyncio, no wall clock, no I/O (it only reads its own scenario files).
+No Django, no event-loop framework, no wall clock, no I/O (it only reads its own scenario files).
 Time is an integer number of microseconds passed in by the caller.
 """
 

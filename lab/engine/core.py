@@ -44,7 +44,7 @@ class EventLoop:
         return timer
 
     def _compact(self) -> None:
-        """Drop cancelled timers once they are most of the heap (as asyncio does)."""
+        """Drop cancelled timers once they are most of the heap (as stdlib event loops do)."""
         live = [entry for entry in self._heap if not entry[2].cancelled]
         if len(live) * 2 < len(self._heap):
             heapq.heapify(live)

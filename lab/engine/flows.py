@@ -63,7 +63,6 @@ class FlowRun:
     rttvar_us: int = 0
     backoff: int = 0
     ca_rounds: int = 1  # rounds batched per congestion-avoidance step
-    rtx_kind: str = ""
     demand_bps: int | None = 0  # payload demand for the sharing step; None: unlimited
     steady_rtt_us: int = 0
     round_timer: Any = None

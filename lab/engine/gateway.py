@@ -13,8 +13,8 @@ from typing import Any
 from .asaconfig import AsaConfig
 from .platforms import PLATFORMS, Platform
 from .spec import Node
-from .syslog import LogLine, make_line
-from .units import S, hms
+from .syslog import LogLine, clock_text, make_line
+from .units import hms
 
 # `show asp drop` reason texts (reference section 1 and S23).
 ASP_DROPS = {
@@ -176,11 +176,5 @@ class Gateway:
 
 def render_log(gw: Gateway, line: LogLine) -> str:
     """A buffered line as `show logging` prints it."""
-    from .syslog import clock_text
-
     stamp = clock_text(gw.start_clock, line.t_us) if gw.cfg and gw.cfg.logging.timestamp else None
     return line.render(gw.platform.syslog_prefix or "%ASA", stamp)
-
-
-def seconds_text(t_us: int) -> str:
-    return f"{t_us / S:.3f}"

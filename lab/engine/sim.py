@@ -19,13 +19,11 @@ from .commands import Command, command_from_dict
 from .core import EventLoop
 from .errors import CommandError, SpecError
 from .flows import FlowRun
-from .gateway import Gateway
-from .platforms import PLATFORMS
+from .gateway import Gateway, render_log
 from .spec import GATEWAY_KINDS, Scenario
 from .tcp import PROFILES, TCP_HEADER_BYTES
 from .topology import check_connected, path_hops, to_graph
 from .tunnels import TunnelRun
-from .units import S
 
 # `show crypto ipsec sa`: "ipsec overhead 74(44)" for ESP tunnel mode, AES/SHA (S13).
 ESP_OVERHEAD_BYTES = 74
@@ -228,19 +226,11 @@ class Simulation:
 
     def syslog(self, device: str) -> list[str]:
         """The lines `show logging` lists on this device now."""
-        from .gateway import render_log
-
         gw = self.gateways[device]
         return [render_log(gw, line) for line in gw.buffer]
 
     def events(self) -> list[dict[str, Any]]:
         return list(self.loop.trace)
-
-    def platform_name(self, device: str) -> str:
-        return PLATFORMS[self.gateways[device].node.platform].name
-
-    def seconds(self) -> float:
-        return self.loop.now / S
 
     # The hooks the rule modules call back into, kept here so they can reach each other.
     def path_changed(self) -> None:

@@ -24,6 +24,7 @@ GATEWAY_KINDS = ("asa", "gateway", "ra-client")
 PLATFORMS = ("asa", "pix", "vpn3000", "ios", "other")
 TUNNEL_KINDS = ("l2l", "nem", "client", "anyconnect")
 TCP_PROFILES = ("linux", "windows")
+DEFAULT_START_CLOCK = "2009-06-15T09:00:00"  # simulated time 0 (ASA `logging timestamp`)
 DEFAULT_VERSION = {
     "asa": "8.2(1)",
     "pix": "6.0(1)",
@@ -130,7 +131,7 @@ class Scenario:
     difficulty: str = "beginner"
     instructions: str = ""
     explanation: str = ""
-    start_clock: str = "2009-06-15T09:00:00"
+    start_clock: str = DEFAULT_START_CLOCK
     expect: dict[str, Any] = field(default_factory=dict)
     variants: dict[str, dict[str, Any]] = field(default_factory=dict)
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
@@ -429,7 +430,7 @@ def parse_scenario(d: Any) -> Scenario:
         difficulty=_get(d, "difficulty", "", str, "beginner"),
         instructions=_get(d, "instructions", "", str, ""),
         explanation=_get(d, "explanation", "", str, ""),
-        start_clock=_get(d, "start_clock", "", str, "2009-06-15T09:00:00"),
+        start_clock=_get(d, "start_clock", "", str, DEFAULT_START_CLOCK),
         expect=_get(d, "expect", "", dict, {}),
         variants=variants,
         raw=d,

@@ -22,7 +22,7 @@ from .tunnels import (
     TunnelRun,
     next_state,
 )
-from .units import S, hms
+from .units import S
 
 if TYPE_CHECKING:
     from .sim import Simulation
@@ -408,7 +408,3 @@ def clear(sim: Simulation, gw: Gateway, *, ike: bool, peer: str | None = None) -
             delete_side(sim, t, other, ike=ike, reason="Peer Terminate")
     sim.path_changed()
     return count
-
-
-def show_hms(us: int) -> str:
-    return hms(us)

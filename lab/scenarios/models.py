@@ -226,7 +226,7 @@ class Scenario(models.Model):
         (FORK, "fork"),
         (IMPORT, "imported"),
     ]
-    DEFAULT_START_CLOCK = "2009-06-15T09:00:00"
+    DEFAULT_START_CLOCK = engine_spec.DEFAULT_START_CLOCK
 
     slug = models.SlugField(max_length=100, unique=True)
     topology = models.ForeignKey(Topology, on_delete=models.CASCADE, related_name="scenarios")

@@ -2,9 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
-from lab.engine import Simulation, builtin, parse_scenario
+from lab.engine import Simulation, parse_scenario
 from lab.engine.library import builtin_dict
 from lab.engine.spec import variant
 
@@ -19,11 +17,3 @@ def run(slug: str, variant_name: str | None = None, **overrides: Any) -> Simulat
     sim = Simulation(scenario)
     sim.advance_to(scenario.until_us)
     return sim
-
-
-@pytest.fixture
-def scenario_dict() -> Any:
-    return builtin_dict
-
-
-__all__ = ["builtin", "run"]

@@ -51,16 +51,14 @@ def test_it_resumes_only_at_a_retransmission_the_whole_path_accepted(
     schedule: list[tuple[int, int]], slug: str
 ) -> None:
     sim = _sim(slug, schedule, 10**10)
-    down_at: list[int] = []
     for step in range(0, 1500):
         sim.advance_to(step * 1_000_000)
     for f in sim.flows.values():
         for a in f.attempts:
-            for start, end in a.stalls:
+            for _start, end in a.stalls:
                 if end is None:
                     continue
                 assert end in a.retransmissions
                 # the path was up when the retransmission passed
                 cuts = [(s * 10**6, (s + d) * 10**6) for s, d in schedule]
                 assert not any(s <= end < e for s, e in cuts)
-                down_at.append(start)
