@@ -16,7 +16,9 @@ from django.db import transaction
 
 from lab.engine import spec as engine_spec
 from lab.engine import topology as engine_topology_module
-from lab.engine.errors import SpecError
+from lab.engine.commands import command_from_dict
+from lab.engine.errors import CommandError, SpecError
+from lab.engine.sim import Simulation
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
@@ -161,9 +163,22 @@ def topology_problem(topology: Topology) -> str:
 
 
 def validate(d: Any) -> engine_spec.Scenario:
-    """Parse a scenario dict the way the engine will; raise SpecError on the first fault."""
+    """Parse a scenario dict the way the engine will; raise SpecError on the first fault.
+
+    Beyond the file's shape this builds the simulation (each ASA's config must load, every
+    flow and tunnel needs a path) and checks each scripted event as a command against it
+    (a known `do`, its fields, an existing link, device or flow), so a saved scenario always
+    starts. Events are checked in the file's order; the error path is `events[i]`.
+    """
     parsed = engine_spec.parse_scenario(d)
     engine_topology_module.to_graph(parsed.topology)
+    sim = Simulation(parsed, parsed.seed)
+    for i, event in enumerate(d.get("events", [])):
+        action = {k: v for k, v in event.items() if k != "at_s"}
+        try:
+            command_from_dict(action).validate(sim)
+        except CommandError as exc:
+            raise SpecError(f"events[{i}]", str(exc)) from None
     return parsed
 
 

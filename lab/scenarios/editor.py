@@ -3,7 +3,8 @@
 One page holds several forms told apart by the POST key `action`. Submitting a form
 applies it to the scenario dict, validates the whole result with the engine and saves it
 atomically (`lab.specs.update_scenario`); on any error nothing is saved and the error is
-put next to its field.
+put next to its field. The two row editors (outages, timed commands) also take the POST
+key `add_row`: the same rows, unsaved edits kept, plus one empty row; nothing is saved.
 """
 
 from __future__ import annotations
@@ -15,11 +16,32 @@ from django.http import QueryDict
 
 from lab import specs
 from lab.engine.errors import SpecError
-from lab.scenarios.forms import ConfigsForm, EventsForm, OutageFormSet, SettingsForm, live
+from lab.scenarios.forms import (
+    ConfigsForm,
+    EventFormSet,
+    EventsForm,
+    OutageFormSet,
+    SettingsForm,
+    live,
+)
 from lab.scenarios.models import Scenario
 from lab.scenarios.outages import outside_interfaces
 
-ACTIONS = ("settings", "outages", "configs", "events")
+ACTIONS = ("settings", "outages", "configs", "timeline", "events")
+EVENT_SECTIONS = ("outages", "timeline", "events")  # they all show the one event script
+ROW_EDITORS = {"outages": "outage", "timeline": "event"}  # action -> formset prefix
+
+
+def with_new_row(data: QueryDict, action: str) -> QueryDict:
+    """The posted rows of a row editor and one more, empty (the "Add a row" button)."""
+    prefix = ROW_EDITORS[action]
+    out = data.copy()
+    try:
+        total = int(data.get(f"{prefix}-TOTAL_FORMS", "0"))
+    except ValueError:
+        total = 0
+    out[f"{prefix}-TOTAL_FORMS"] = str(max(total, 0) + 1)
+    return out
 
 
 def build(
@@ -33,17 +55,20 @@ def build(
         "outages": OutageFormSet(
             data if action == "outages" else None, scenario=d, prefix="outage"
         ),
+        "timeline": EventFormSet(
+            data if action == "timeline" else None, scenario=d, prefix="event"
+        ),
     }
     if url:
         for name, form in built.items():
-            for each in form.forms if name == "outages" else [form]:
+            for each in form.forms if name in ROW_EDITORS else [form]:
                 live(each, url)
     return built
 
 
 def _apply(form: Any, d: dict[str, Any]) -> dict[str, Any]:
-    if isinstance(form, OutageFormSet):
-        return form.apply(d, outside_interfaces(d["topology"]))
+    if isinstance(form, forms.BaseFormSet):
+        return form.apply(d, outside_interfaces(d["topology"]))  # type: ignore[no-any-return]
     new: dict[str, Any] = form.apply(d)
     return new
 
@@ -73,7 +98,7 @@ def check(d: dict[str, Any], form: Any) -> None:
 
 def bound_field(form: Any, html_name: str) -> forms.BoundField | None:
     """The bound field of a form (or of one form of a formset) by its HTML name."""
-    for each in form.forms if isinstance(form, OutageFormSet) else [form]:
+    for each in form.forms if isinstance(form, forms.BaseFormSet) else [form]:
         for bound in each:
             if bound.html_name == html_name:
                 return bound  # type: ignore[no-any-return]

@@ -16,6 +16,7 @@ from django import forms
 
 from lab.engine import spec as engine_spec
 from lab.engine.asaconfig import import_config
+from lab.engine.commands import SYSOPT_OPTIONS
 from lab.engine.errors import SpecError
 from lab.scenarios import outages
 from lab.specs import describe_error
@@ -232,7 +233,7 @@ class EventsForm(EditorForm):
 class OutageForm(forms.Form):
     start_s = forms.FloatField(label="Start (s)", min_value=0)
     duration_s = forms.FloatField(label="Duration (s)", min_value=0, required=False)
-    cause = forms.ChoiceField(choices=outages.CAUSES)
+    cause = forms.ChoiceField(choices=[("", "—"), *outages.CAUSES])  # "—": an empty new row
     link = forms.ChoiceField(label="Link (path cut)", required=False)
     device = forms.ChoiceField(label="Device (SA clear, shutdown)", required=False)
 
@@ -308,6 +309,165 @@ class BaseOutageFormSet(forms.BaseFormSet):  # type: ignore[type-arg]
 OutageFormSet = forms.formset_factory(
     OutageForm, formset=BaseOutageFormSet, extra=1, can_delete=True
 )
+
+
+EVENT_COMMANDS = [
+    ("cli", "type lines at a device's CLI"),
+    ("set_sysopt", "turn a sysopt on or off"),
+    ("clear_ipsec_sa", "clear crypto ipsec sa (optionally one peer)"),
+    ("clear_isakmp_sa", "clear crypto isakmp sa"),
+    ("restore", "restore a cut link now"),
+    ("start_flow", "start a flow that has not started"),
+    ("restart_flow", "the user downloads again from the start"),
+    ("cut", "cut a link"),
+]
+# The fields each command writes, in the order the scenario files write them.
+EVENT_FIELDS = {
+    "cut": ("link", "for_s"),
+    "restore": ("link",),
+    "cli": ("device", "lines"),
+    "set_sysopt": ("device", "option", "enabled"),
+    "clear_ipsec_sa": ("device", "peer"),
+    "clear_isakmp_sa": ("device",),
+    "restart_flow": ("flow",),
+    "start_flow": ("flow",),
+}
+EVENT_REQUIRED = {"peer": False, "for_s": False}
+# Which field an engine refusal of an event is about, by a word of its message.
+_EVENT_ERROR_FIELDS = (
+    ("no link", "link"),
+    ("ASA/PIX", "device"),
+    ("flow", "flow"),
+    ("for_s", "for_s"),
+    ("option", "option"),
+    ("lines", "lines"),
+)
+
+
+class EventForm(forms.Form):
+    """One timed command of the event script (not an outage: those have their own rows)."""
+
+    at_s = forms.FloatField(label="At (s)", min_value=0)
+    do = forms.ChoiceField(label="Command", choices=[("", "—"), *EVENT_COMMANDS])
+    device = forms.ChoiceField(label="Device", required=False)
+    link = forms.ChoiceField(label="Link", required=False)
+    flow = forms.ChoiceField(label="Flow", required=False)
+    for_s = forms.FloatField(label="For (s), cut only", required=False, min_value=0.001)
+    option = forms.ChoiceField(
+        label="Sysopt",
+        required=False,
+        choices=[("", "—"), *((o, f"sysopt connection {o}") for o in SYSOPT_OPTIONS)],
+    )
+    enabled = forms.ChoiceField(
+        label="Turn it",
+        required=False,
+        choices=[("", "—"), ("on", "on"), ("off", "off (the `no` form)")],
+    )
+    peer = forms.GenericIPAddressField(label="Peer (optional)", required=False, protocol="IPv4")
+    lines = forms.CharField(
+        label="CLI lines (one per line, from privileged mode)",
+        required=False,
+        strip=False,
+        widget=forms.Textarea(attrs={"rows": 3, "spellcheck": "false"}),
+    )
+
+    def __init__(
+        self, *args: Any, devices: list[str], links: list[str], flows: list[str], **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        for name, values in (("device", devices), ("link", links), ("flow", flows)):
+            self.fields[name].choices = [("", "—"), *((x, x) for x in values)]  # type: ignore[attr-defined]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        do = cleaned.get("do")
+        for name in EVENT_FIELDS.get(do or "", ()):
+            value = cleaned.get(name)
+            if EVENT_REQUIRED.get(name, True) and (value is None or value == ""):
+                self.add_error(name, f"{do} needs this")
+        if do == "cli" and not self._lines() and "lines" not in self.errors:
+            self.add_error("lines", "type at least one line")
+        return cleaned
+
+    def _lines(self) -> list[str]:
+        text = self.cleaned_data.get("lines") or ""
+        return [line.rstrip() for line in text.splitlines() if line.strip()]
+
+    def event(self) -> dict[str, Any]:
+        """The event dict of this row, fields in the order of the scenario files."""
+        c = self.cleaned_data
+        out: dict[str, Any] = {"at_s": number(c["at_s"]), "do": c["do"]}
+        for name in EVENT_FIELDS[c["do"]]:
+            value = c.get(name)
+            if name == "lines":
+                out["lines"] = self._lines()
+            elif name == "enabled":
+                out["enabled"] = value == "on"
+            elif name == "for_s":
+                if value is not None:
+                    out["for_s"] = number(value)
+            elif value:
+                out[name] = value
+        return out
+
+    def attach_error(self, message: str) -> None:
+        """Put an engine refusal of this row's event next to the field it is about."""
+        fields = set(EVENT_FIELDS.get(self.cleaned_data.get("do", ""), ()))
+        for word, name in _EVENT_ERROR_FIELDS:
+            if word in message and name in fields:
+                self.add_error(name, message)
+                return
+        self.add_error(None, message)
+
+
+def _event_initial(e: dict[str, Any]) -> dict[str, Any]:
+    initial = {k: v for k, v in e.items() if k != "lines" and k != "enabled"}
+    if "lines" in e:
+        initial["lines"] = "\n".join(e["lines"])
+    if "enabled" in e:
+        initial["enabled"] = "on" if e["enabled"] else "off"
+    return initial
+
+
+class BaseEventFormSet(forms.BaseFormSet):  # type: ignore[type-arg]
+    """The event script's commands other than outages, one row each; add, edit, remove."""
+
+    def __init__(self, *args: Any, scenario: dict[str, Any], **kwargs: Any) -> None:
+        self.scenario = scenario
+        topology = scenario["topology"]
+        self.devices = [n["id"] for n in topology["nodes"] if "config" in n]
+        self.links = [x["id"] for x in topology["links"]]
+        self.flows = [f["id"] for f in scenario.get("flows", [])]
+        self.outages, others = outages.split_events(scenario.get("events", []))
+        kwargs.setdefault("initial", [_event_initial(e) for e in others])
+        super().__init__(*args, **kwargs)
+
+    def get_form_kwargs(self, index: int | None) -> dict[str, Any]:
+        return {"devices": self.devices, "links": self.links, "flows": self.flows}
+
+    def kept_forms(self) -> list[EventForm]:
+        return [
+            f
+            for f in self.forms
+            if f.cleaned_data.get("do") and not (self.can_delete and self._should_delete_form(f))
+        ]
+
+    def add_spec_error(self, error: SpecError, d: dict[str, Any]) -> None:
+        match = re.match(r"^events\[(\d+)\]", error.path)
+        if match:
+            event = d["events"][int(match.group(1))]
+            for form in self.kept_forms():
+                if form.event() == event:
+                    form.attach_error(error.message)
+                    return
+        self._non_form_errors = self.error_class([describe_error(error, d)])
+
+    def apply(self, d: dict[str, Any], interfaces: dict[str, str]) -> dict[str, Any]:
+        others = [f.event() for f in self.kept_forms()]
+        return {**copy.deepcopy(d), "events": outages.merge(self.outages, others)}
+
+
+EventFormSet = forms.formset_factory(EventForm, formset=BaseEventFormSet, extra=1, can_delete=True)
 
 
 class ConfigImportForm(forms.Form):

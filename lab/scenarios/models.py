@@ -267,6 +267,12 @@ class Scenario(models.Model):
     def __str__(self) -> str:
         return self.slug
 
+    def get_absolute_url(self) -> str:
+        """The public scenario page (the admin's "View on site")."""
+        from django.urls import reverse
+
+        return reverse("scenario-detail", args=[self.slug])
+
     @property
     def is_builtin(self) -> bool:
         return self.origin == self.BUILTIN

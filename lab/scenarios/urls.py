@@ -10,7 +10,6 @@ urlpatterns = [
     path("s/<slug:slug>/topology/", views.scenario_topology, name="scenario-topology"),
     path("s/<slug:slug>/export.json", views.scenario_export, name="scenario-export"),
     path("s/<slug:slug>/fork/", views.scenario_fork, name="scenario-fork"),
-    path("s/<slug:slug>/start/", views.scenario_start, name="scenario-start"),
     path("s/<slug:slug>/edit/", views.scenario_edit, name="scenario-edit"),
     path("s/<slug:slug>/edit/validate/", views.scenario_validate, name="scenario-validate"),
 ]

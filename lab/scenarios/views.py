@@ -15,6 +15,7 @@ from django.http import (
     HttpResponseRedirect,
 )
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
@@ -92,13 +93,6 @@ def scenario_fork(request: HttpRequest, slug: str) -> HttpResponse:
     return redirect("scenario-edit", slug=fork.slug)
 
 
-@require_POST
-def scenario_start(request: HttpRequest, slug: str) -> HttpResponse:
-    """Placeholder until the live lab exists: say so and give the headless command."""
-    scenario = get_object_or_404(Scenario, slug=slug)
-    return render(request, "scenarios/start.html", {"scenario": scenario})
-
-
 @vary_on_headers("HX-Request")
 @require_http_methods(["GET", "POST"])
 def scenario_edit(request: HttpRequest, slug: str) -> HttpResponse:
@@ -119,17 +113,22 @@ def scenario_edit(request: HttpRequest, slug: str) -> HttpResponse:
         action = request.POST.get("action", "")
         if action not in editor.ACTIONS:
             return HttpResponseBadRequest("unknown form")
-        forms = editor.build(d, action=action, data=request.POST, url=url)
-        saved = editor.submit(scenario, d, forms[action])
-        if saved and not request.htmx:
-            return HttpResponseRedirect(f"{reverse('scenario-edit', args=[slug])}?saved={action}")
-        if request.htmx:  # htmx swaps 2xx only: errors come back as 200 too
-            if saved:
-                forms = editor.build(specs.scenario_to_dict(scenario), url=url)
-            context = {"scenario": scenario, "forms": forms, "saved": action if saved else ""}
-            response = render(request, f"scenarios/edit.html#{action}_section", context)
-            return trigger_client_event(response, "topology-changed") if saved else response
-        status = 422
+        if action in editor.ROW_EDITORS and "add_row" in request.POST:
+            data = editor.with_new_row(request.POST, action)
+            forms = editor.build(d, action=action, data=data, url=url)
+            if request.htmx:
+                context = {"scenario": scenario, "forms": forms}
+                return render(request, f"scenarios/edit.html#{action}_section", context)
+        else:
+            forms = editor.build(d, action=action, data=request.POST, url=url)
+            saved = editor.submit(scenario, d, forms[action])
+            if saved and not request.htmx:
+                return HttpResponseRedirect(
+                    f"{reverse('scenario-edit', args=[slug])}?saved={action}"
+                )
+            if request.htmx:  # htmx swaps 2xx only: errors come back as 200 too
+                return _edited_section(request, scenario, forms, action, saved=saved, url=url)
+            status = 422
     else:
         forms = editor.build(d, url=url)
     context = {
@@ -143,6 +142,36 @@ def scenario_edit(request: HttpRequest, slug: str) -> HttpResponse:
         **_picture(scenario),
     }
     return render(request, "scenarios/edit.html", context, status=status)
+
+
+def _edited_section(
+    request: HttpRequest,
+    scenario: Scenario,
+    forms: dict[str, Any],
+    action: str,
+    *,
+    saved: bool,
+    url: str,
+) -> HttpResponse:
+    """The section just submitted (htmx); after a save, the sections showing the same
+    event script come along out of band, and the picture is asked to redraw."""
+    if not saved:
+        return render(
+            request,
+            f"scenarios/edit.html#{action}_section",
+            {"scenario": scenario, "forms": forms, "saved": ""},
+        )
+    forms = editor.build(specs.scenario_to_dict(scenario), url=url)
+    context = {"scenario": scenario, "forms": forms, "saved": action}
+    parts = [render_to_string(f"scenarios/edit.html#{action}_section", context, request)]
+    if action in editor.EVENT_SECTIONS:
+        for other in editor.EVENT_SECTIONS:
+            if other != action:
+                html = render_to_string(
+                    f"scenarios/edit.html#{other}_section", {**context, "oob": True}, request
+                )
+                parts.append(html)
+    return trigger_client_event(HttpResponse("\n".join(parts)), "topology-changed")
 
 
 @require_POST

@@ -49,12 +49,3 @@ def test_it_offers_edit_to_the_fork_holder(fork: Scenario, key_client: Client) -
 @pytest.mark.django_db
 def test_it_answers_404_for_an_unknown_slug(builtins: None, anonymous: Client) -> None:
     assert anonymous.get("/s/no-such-thing/").status_code == 404
-
-
-@pytest.mark.django_db
-def test_it_serves_the_topology_partial_alone(builtins: None, anonymous: Client) -> None:
-    html = anonymous.get("/s/non-cisco-peer/topology/").content.decode()
-
-    assert html.strip().startswith('<figure id="topology"')
-    assert "<html" not in html
-    assert "HO VPN gateway (non-Cisco)" in html

@@ -91,3 +91,33 @@ def test_it_gives_edit_keys_to_copies_but_not_to_builtins() -> None:
 )
 def test_it_names_the_item_at_fault(path: str, subject: str) -> None:
     assert specs.error_subject(path, builtin_dict("default-drop")) == subject
+
+
+@pytest.mark.parametrize(
+    ("event", "message"),
+    [
+        ({"at_s": 9, "do": "cut"}, "events[1]: cut: missing field link"),
+        ({"at_s": 9, "do": "fly"}, "events[1]: unknown command 'fly'"),
+        ({"at_s": 9, "do": "cut", "link": "wan"}, "events[1]: no link 'wan'"),
+        ({"at_s": 9, "do": "cli", "device": "bo-pc", "lines": ["x"]}, "no ASA/PIX 'bo-pc'"),
+        ({"at_s": 9, "do": "restart_flow", "flow": "upload"}, "events[1]: no flow 'upload'"),
+    ],
+)
+def test_it_refuses_events_the_engine_could_not_run(event: dict[str, Any], message: str) -> None:
+    d = builtin_dict("default-drop")
+    d["events"].append(event)
+
+    with pytest.raises(SpecError) as info:
+        specs.validate(d)
+
+    assert message in str(info.value)
+    assert specs.describe_error(info.value, d).startswith("event 2 (at 9 s): ")
+
+
+def test_it_refuses_an_asa_the_simulation_cannot_load() -> None:
+    d = builtin_dict("default-drop")
+    config = d["topology"]["nodes"][1]["config"]
+    d["topology"]["nodes"][1]["config"] = [x for x in config if "nameif inside" not in x]
+
+    with pytest.raises(SpecError, match="bo-asa has no interface with nameif 'inside'"):
+        specs.validate(d)
