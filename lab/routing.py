@@ -4,4 +4,6 @@ from __future__ import annotations
 
 from django.urls import URLPattern, URLResolver
 
-websocket_urlpatterns: list[URLPattern | URLResolver] = []
+from lab.live.routing import websocket_urlpatterns as live_routes
+
+websocket_urlpatterns: list[URLPattern | URLResolver] = [*live_routes]

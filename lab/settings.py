@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "template_partials",
     "lab.web",
     "lab.scenarios",
+    "lab.live",
 ]
 
 MIDDLEWARE = [

@@ -10,6 +10,7 @@ from lab.web import views
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("", include("lab.live.urls")),  # first: it serves the scenarios' Start button
     path("", include("lab.scenarios.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),

@@ -1,0 +1,97 @@
+"""Frames for the live page: one partial template per region, and the progress frame.
+
+The full page includes the same partials, so a region pushed over the websocket (swapped
+by htmx's ws extension by its `id`) is byte for byte what a reload would show.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.template.loader import render_to_string
+
+from lab.engine.spec import parse_scenario
+from lab.engine.topology import to_graph
+from lab.live import present
+from lab.live.models import SPEEDS
+from lab.live.runtime import Runtime
+from lab.scenarios.svg import render_svg
+
+
+def devices(rt: Runtime) -> list[str]:
+    return list(rt.sessions)
+
+
+def region_ids(rt: Runtime) -> list[str]:
+    ids = ["topology", "download", "chart", "controls", "timeline"]
+    for d in devices(rt):
+        ids += [f"dev-{d}-terminal", f"dev-{d}-syslog", f"dev-{d}-conns", f"dev-{d}-sas"]
+    return ids
+
+
+class Renderer:
+    """Renders the regions of one run; keeps the static topology picture."""
+
+    def __init__(self, rt: Runtime) -> None:
+        self.svg = render_svg(to_graph(parse_scenario(rt.spec).topology), id_prefix="live")
+
+    def context(self, rt: Runtime, *, speed: str, epoch: int) -> dict[str, Any]:
+        sim = rt.sim
+        wan = [x for x in sim.links if x not in ("bo-inside", "ho-inside")] or list(sim.links)
+        return {
+            "svg": self.svg,
+            "topo": present.topology_state(rt),
+            "flows": [present.flow_status(rt, f) for f in sim.flows],
+            "charts": [dict(present.chart(rt, f), flow=f) for f in sim.flows],
+            "devices": [present.device_status(rt, d) for d in devices(rt)],
+            "links": list(sim.links),
+            "wan_link": wan[0] if wan else "",
+            "speed": speed,
+            "speeds": list(SPEEDS),
+            "epoch": epoch,
+            "clock": present.clock(rt.now),
+            "timeline": present.timeline(rt),
+            "levels": present.LEVELS,
+        }
+
+    def chart(self, rt: Runtime) -> str:
+        charts = [dict(present.chart(rt, f), flow=f) for f in rt.sim.flows]
+        return render_to_string("live/regions/chart.html", {"charts": charts})
+
+    def regions(self, rt: Runtime, *, speed: str, epoch: int) -> dict[str, str]:
+        ctx = self.context(rt, speed=speed, epoch=epoch)
+        out = {
+            "topology": render_to_string("live/regions/topology.html", ctx),
+            "download": render_to_string("live/regions/download.html", ctx),
+            "chart": render_to_string("live/regions/chart.html", ctx),
+            "controls": render_to_string("live/regions/controls.html", ctx),
+            "timeline": render_to_string("live/regions/timeline.html", ctx),
+        }
+        for dev in ctx["devices"]:
+            for pane in ("terminal", "syslog", "conns", "sas"):
+                out[f"dev-{dev['id']}-{pane}"] = render_to_string(
+                    f"live/regions/{pane}.html", {**ctx, "dev": dev}
+                )
+        return out
+
+
+def progress_text(rt: Runtime, *, speed: str, epoch: int) -> str:
+    return json.dumps(present.progress(rt, epoch=epoch, speed=speed), separators=(",", ":"))
+
+
+def error_text(message: str) -> str:
+    return json.dumps({"type": "error", "error": message})
+
+
+
+class Sent:
+    """What the watchers of one socket or group have: only changed regions go out."""
+
+    def __init__(self) -> None:
+        self.regions: dict[str, str] = {}
+
+    def changed(self, regions: dict[str, str]) -> str:
+        text = "\n".join(h for rid, h in regions.items() if self.regions.get(rid) != h)
+        self.regions.update(regions)
+        return text

@@ -1,0 +1,278 @@
+"""What the live page shows, as plain data: labels, numbers, table rows, chart points.
+
+Pure functions of a Runtime. The region templates, the progress frames and the
+recording player all read these, so a label ("stalled since 0:02:00") is worded once.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from lab.engine.units import S, hms
+from lab.live.runtime import Runtime
+
+LEVELS = {  # ASA logging levels, as `logging buffered` names them
+    0: "emergencies",
+    1: "alerts",
+    2: "critical",
+    3: "errors",
+    4: "warnings",
+    5: "notifications",
+    6: "informational",
+    7: "debugging",
+}
+TIMELINE_ENTRIES = 60
+TUNNEL_STATE_CLASS = {"up": "ok", "rekeying": "ok", "negotiating": "warn", "down": "bad"}
+_LEVEL = re.compile(r"%[A-Z]+-(\d)-\d+:")
+
+
+def clock(t_us: int) -> str:
+    return hms(t_us)
+
+
+def human_bytes(n: int) -> str:
+    for unit, size in (("GB", 10**9), ("MB", 10**6), ("kB", 10**3)):
+        if n >= size:
+            return f"{n / size:.2f} {unit}"
+    return f"{n} B"
+
+
+def human_rate(bps: int) -> str:
+    if bps >= 10**6:
+        return f"{bps / 10**6:.2f} Mbit/s"
+    if bps >= 10**3:
+        return f"{bps / 10**3:.0f} kbit/s"
+    return f"{bps} bit/s"
+
+
+def flow_status(rt: Runtime, flow_id: str) -> dict[str, Any]:
+    """One download or stream: numbers and the state label the progress bar shows."""
+    f = rt.sim.flows[flow_id]
+    now = rt.now
+    size = f.spec.size_bytes or 0
+    base = {"id": flow_id, "proto": f.spec.proto, "size": size, "size_text": human_bytes(size)}
+    if not f.attempts:
+        return {**base, "state": "idle", "label": "not started", "bytes": 0, "pct": 0.0,
+                "rate_bps": 0, "rate_text": "—", "eta": "—", "attempt": 0}
+    a = f.current
+    done = a.transferred(now)
+    state = a.state
+    stalled = bool(a.stalls and a.stalls[-1][1] is None)
+    if a.completed_us is not None:
+        state, label = "completed", f"completed at {clock(a.completed_us)}"
+    elif a.aborted_us is not None:
+        state, label = "failed", f"failed: {a.abort_reason or 'aborted'}"
+    elif stalled:
+        state, label = "stalled", f"stalled since {clock(int(a.stalls[-1][0] or 0))}"
+    elif state == "connecting":
+        label = "connecting"
+    elif a.resumed and a.stalls:
+        state, label = "running", f"resumed at {clock(int(a.stalls[-1][1] or 0))}"
+    else:
+        state, label = "running", "running"
+    rate = a.rate_bps if state == "running" else 0
+    eta = "—"
+    if state == "running" and rate and size:
+        eta = hms(int((size - done) * 8 / rate * S))
+    return {
+        **base,
+        "state": state,
+        "label": label,
+        "bytes": done,
+        "bytes_text": human_bytes(done),
+        "pct": round(100 * done / size, 2) if size else 0.0,
+        "rate_bps": rate,
+        "rate_text": human_rate(rate) if rate else "—",
+        "eta": eta,
+        "attempt": a.number,
+    }
+
+
+def progress(rt: Runtime, *, epoch: int, speed: str) -> dict[str, Any]:
+    """The small frame sent several times a second while anything moves."""
+    return {
+        "type": "progress",
+        "t_us": rt.now,
+        "clock": clock(rt.now),
+        "epoch": epoch,
+        "speed": speed,
+        "flows": [
+            {k: s[k] for k in ("id", "state", "label", "bytes", "pct", "rate_text", "eta")}
+            | {"bytes_text": s.get("bytes_text", "0 B")}
+            for s in (flow_status(rt, fid) for fid in rt.sim.flows)
+        ],
+    }
+
+
+def log_level(line: str) -> int:
+    m = _LEVEL.search(line)
+    return int(m.group(1)) if m else 7
+
+
+def device_status(rt: Runtime, device: str) -> dict[str, Any]:
+    """One ASA's panes: syslog, conn table, vpn-context/SA table, terminal."""
+    sim = rt.sim
+    gw = sim.gateways[device]
+    now = rt.now
+    sas = []
+    for tid, sa in gw.sas.items():
+        t = sim.tunnels[tid]
+        sas.append(
+            {
+                "tunnel": tid,
+                "peer": sim.peer_of(t, device).name,
+                "spi_in": f"0x{sa.spi_in:08X}",
+                "spi_out": f"0x{sa.spi_out:08X}",
+                "flags": "ENCR+ESP, DECR+ESP" + (", PRESERVE" if sa.preserve else ""),
+                "preserve": sa.preserve,
+            }
+        )
+    conns = [
+        {
+            "id": c.id,
+            "proto": c.proto.upper(),
+            "outside": f"{c.o_ifc} {c.o_addr}:{c.o_port}",
+            "inside": f"{c.i_ifc} {c.i_addr}:{c.i_port}",
+            "flags": c.flags(orphan=c.tunnel is not None and c.tunnel not in gw.sas),
+            "idle": hms(c.idle_us(now)),
+        }
+        for c in gw.conns.values()
+    ]
+    return {
+        "id": device,
+        "hostname": gw.name,
+        "platform": f"{gw.node.platform.upper()} {gw.node.version}",
+        "preserve": bool(gw.cfg and gw.cfg.sysopt.preserve_vpn_flows),
+        "reclassify": bool(gw.cfg and gw.cfg.sysopt.reclassify_vpn),
+        "syslog": [{"level": log_level(x), "text": x} for x in sim.syslog(device)],
+        "conns": conns,
+        "sas": sas,
+        "terminal": list(rt.terminal[device]),
+        "prompt": rt.prompt(device),
+    }
+
+
+def describe(e: dict[str, Any]) -> str | None:
+    """A trace record in a few plain words; None for records the timeline leaves out."""
+    kind = e.get("type")
+    if kind == "link":
+        return f"link {e['link']} {'back up' if e['up'] else 'cut'}"
+    if kind == "tunnel":
+        return f"tunnel {e['tunnel']} {e['state']} ({e['cause']})"
+    if kind == "flow":
+        return f"{e['flow']}: {e['event'].replace('_', ' ')} → {e['state']}" + (
+            f" ({e['reason']})" if e.get("reason") else ""
+        )
+    if kind == "retransmit":
+        return f"{e['flow']}: {e['probe'].upper()} retransmission"
+    if kind == "conn_teardown":
+        return f"{e['device']} tears down conn {e['conn']}: {e['reason']}"
+    if kind == "conn_built":
+        return f"{e['device']} builds conn {e['conn']} for {e['flow']}"
+    if kind == "drop":
+        return f"{e['device']} drops {e['flow']} {e['kind']} ({e['msg']})"
+    if kind == "dpd_dead":
+        return f"{e['device']}: DPD declares the peer dead"
+    if kind == "reclassified":
+        return f"{e['device']}: conn {e['conn']} moved into tunnel {e['tunnel']}"
+    if kind == "command":
+        c = e["command"]
+        return "operator: " + " ".join(f"{v}" for k, v in c.items() if k != "lines" and v is not None)
+    if kind == "cli":
+        return f"{e['device']}# {e['line']}"
+    if kind == "command_error":
+        return f"scripted command refused: {e['error']}"
+    return None
+
+
+def timeline(rt: Runtime) -> list[dict[str, Any]]:
+    trace = rt.sim.loop.trace
+    out: list[dict[str, Any]] = []
+    for e in reversed(trace):
+        text = describe(e)
+        if text is not None:
+            out.append({"clock": clock(e["t_us"]), "text": text, "type": e.get("type")})
+            if len(out) == TIMELINE_ENTRIES:
+                break
+    return out
+
+
+def topology_state(rt: Runtime) -> dict[str, Any]:
+    sim = rt.sim
+    moving = {
+        link
+        for f in sim.flows.values()
+        if f.attempts and f.current.rate_bps > 0
+        for link in f.links
+    }
+    return {
+        "tunnels": [
+            {"id": t.id, "state": t.state, "class": TUNNEL_STATE_CLASS.get(t.state, "warn")}
+            for t in sim.tunnels.values()
+        ],
+        "links": [
+            {"id": x, "up": sim.link_is_up(x), "moving": x in moving} for x in sim.links
+        ],
+    }
+
+
+CHART_W, CHART_H, CHART_PAD = 640, 160, 32
+
+
+def chart(rt: Runtime, flow_id: str) -> dict[str, Any]:
+    """Throughput over time of the current attempt as SVG coordinates, with markers."""
+    pts = rt.samples.get(flow_id) or []
+    now = rt.now
+    f = rt.sim.flows[flow_id]
+    start = f.current.started_us if f.attempts else 0
+    pts = [p for p in pts if p[0] >= start]
+    span = max(now - start, 1)
+    top = max([p[2] for p in pts] + [1])
+
+    def x(t: int) -> float:
+        return round(CHART_PAD + (CHART_W - 2 * CHART_PAD) * (t - start) / span, 1)
+
+    def y(rate: int) -> float:
+        return round(CHART_H - CHART_PAD - (CHART_H - 2 * CHART_PAD) * rate / top, 1)
+
+    line: list[str] = []
+    for i, (t, _b, rate) in enumerate(pts):
+        if i:
+            line.append(f"{x(t)},{y(pts[i - 1][2])}")
+        line.append(f"{x(t)},{y(rate)}")
+    if pts:
+        line.append(f"{x(now)},{y(pts[-1][2])}")
+    markers = []
+    outage_from: int | None = None
+    for e in rt.sim.loop.trace:
+        t = e["t_us"]
+        kind = e.get("type")
+        if kind == "link" and not e["up"]:
+            outage_from = t if outage_from is None else outage_from
+        elif kind == "link" and e["up"] and outage_from is not None:
+            if t >= start:
+                markers.append({"kind": "outage", "x": x(max(outage_from, start)),
+                                "w": max(x(t) - x(max(outage_from, start)), 2), "label": "outage"})
+            outage_from = None
+        elif t < start:
+            continue
+        elif kind == "tunnel" and e["state"] == "down":
+            markers.append({"kind": "sa-deleted", "x": x(t), "label": "SAs deleted"})
+        elif kind == "retransmit" and e.get("flow") == flow_id:
+            markers.append({"kind": "retransmit", "x": x(t), "label": "retransmission"})
+        elif kind == "flow" and e.get("flow") == flow_id and e["event"] == "resume":
+            markers.append({"kind": "resume", "x": x(t), "label": "resumed"})
+    if outage_from is not None:
+        fx = x(max(outage_from, start))
+        markers.append({"kind": "outage", "x": fx, "w": max(x(now) - fx, 2), "label": "outage"})
+    return {
+        "w": CHART_W,
+        "h": CHART_H,
+        "pad": CHART_PAD,
+        "points": " ".join(line),
+        "top": human_rate(top),
+        "from": clock(start),
+        "to": clock(now),
+        "markers": markers,
+    }

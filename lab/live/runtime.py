@@ -1,0 +1,158 @@
+"""A live lab's state: the engine plus one CLI session per ASA, driven by actions.
+
+Pure (no Django, no asyncio, no clock): the run host and the recording player feed it
+actions at simulated times, and `rebuild` replays a run's log into exactly the same
+state. An action is a plain dict: an engine command (`{"do": "cut", ...}`, see
+lab/engine/commands.py) or `{"do": "type", "device", "line"}`, a line typed at a device's
+terminal, whose session (mode, enable) lives as long as the run.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable
+from typing import Any
+
+from lab.engine.cli import CliSession
+from lab.engine.commands import command_from_dict
+from lab.engine.errors import CommandError
+from lab.engine.sim import Simulation
+from lab.engine.spec import parse_scenario
+
+TERMINAL_LINES = 400  # scrollback kept per device
+LINE_MAX = 512
+# Actions the host handles itself: logged for the record, nothing to replay.
+HOST_ONLY = ("speed", "reset")
+
+
+class ActionError(ValueError):
+    """An action this run cannot take; nothing was changed."""
+
+
+class Runtime:
+    def __init__(self, spec: dict[str, Any], seed: int) -> None:
+        self.spec = spec
+        self.sim = Simulation(parse_scenario(spec), seed)
+        self.sessions = {
+            d: CliSession(self.sim, d) for d, gw in self.sim.gateways.items() if gw.cfg is not None
+        }
+        self.terminal = {d: deque[str](maxlen=TERMINAL_LINES) for d in self.sessions}
+        self.terminal_version = 0
+        # Throughput history per flow: (t_us, bytes, rate_bps) at every change of rate or
+        # state, sampled after each engine event, so it is the same however fast we step.
+        self.samples: dict[str, list[tuple[int, int, int]]] = {f: [] for f in self.sim.flows}
+        self._last: dict[str, tuple[str, int, int]] = {}
+        self._sample()
+
+    @property
+    def now(self) -> int:
+        return self.sim.now
+
+    @property
+    def version(self) -> tuple[int, int]:
+        """Changes whenever anything but the progress of a moving flow changes."""
+        return (self.sim.version, self.terminal_version)
+
+    def prompt(self, device: str) -> str:
+        return self.sessions[device].prompt
+
+    # -- time --------------------------------------------------------------------------
+    def advance_to(self, t_us: int) -> None:
+        """Step event by event up to t_us, sampling throughput after each one."""
+        sim = self.sim
+        while (d := sim.next_deadline()) is not None and d <= t_us:
+            sim.advance_to(d)
+            self._sample()
+        sim.advance_to(max(t_us, sim.now))
+
+    def step(self) -> int | None:
+        """Jump to the next engine event (the "step" control); None: nothing is due."""
+        d = self.sim.next_deadline()
+        if d is not None:
+            self.advance_to(d)
+        return d
+
+    def _sample(self) -> None:
+        now = self.sim.now
+        for fid, f in self.sim.flows.items():
+            if not f.attempts:
+                continue
+            a = f.current
+            key = (a.state, a.number, a.rate_bps)
+            if self._last.get(fid) != key:
+                self._last[fid] = key
+                self.samples[fid].append((now, a.transferred(now), a.rate_bps))
+
+    # -- actions -----------------------------------------------------------------------
+    def check(self, action: dict[str, Any]) -> None:
+        """Raise ActionError unless `action` can be applied now; changes nothing."""
+        if not isinstance(action, dict):
+            raise ActionError("an action must be an object")
+        do = action.get("do")
+        if do in HOST_ONLY:
+            return
+        if do == "type":
+            device, line = action.get("device"), action.get("line")
+            if device not in self.sessions:
+                raise ActionError(f"no device with a CLI called {device!r}")
+            if not isinstance(line, str) or len(line) > LINE_MAX or "\n" in line:
+                raise ActionError(f"a CLI line is one line of at most {LINE_MAX} characters")
+            return
+        try:
+            command_from_dict(action).validate(self.sim)
+        except CommandError as exc:
+            raise ActionError(str(exc)) from None
+
+    def apply(self, action: dict[str, Any]) -> dict[str, Any]:
+        """Apply a checked action now. CLI lines answer with the device's own output."""
+        self.check(action)
+        do = action["do"]
+        if do in HOST_ONLY:
+            return {"ok": True}
+        if do == "type":
+            device = action["device"]
+            chunk = self.sessions[device].type(action["line"])
+            self.terminal[device].extend(chunk.rstrip("\n").split("\n"))
+            self.terminal_version += 1
+            return {"ok": True, "output": chunk}
+        try:
+            result = self.sim.apply(action)
+        except CommandError as exc:  # check() passed, so this is a rule of the command
+            raise ActionError(str(exc)) from None
+        self._sample()
+        device = action.get("device")
+        if result.get("transcript") and device in self.terminal:
+            # What a button typed, shown like ASDM's "commands sent to the device".
+            self.terminal[device].append(f"! sent by the {do} control:")
+            self.terminal[device].extend(result["transcript"].rstrip("\n").split("\n"))
+            self.terminal_version += 1
+        return result
+
+
+class Player:
+    """Plays a logged run forward: each action is applied when the clock reaches it."""
+
+    def __init__(self, spec: dict[str, Any], seed: int, actions: Iterable[tuple[int, dict[str, Any]]]) -> None:
+        self.rt = Runtime(spec, seed)
+        self.actions = list(actions)
+        self.next = 0
+
+    def advance_to(self, t_us: int) -> None:
+        while self.next < len(self.actions) and self.actions[self.next][0] <= t_us:
+            at, action = self.actions[self.next]
+            self.next += 1
+            self.rt.advance_to(at)
+            try:
+                self.rt.apply(action)
+            except ActionError:  # it failed live too (checked before it was logged)
+                pass
+        self.rt.advance_to(t_us)
+
+
+def rebuild(
+    spec: dict[str, Any], seed: int, actions: Iterable[tuple[int, dict[str, Any]]], until_us: int
+) -> Runtime:
+    """The state of a run: replay its actions at their times, then run on to `until_us`."""
+    player = Player(spec, seed, actions)
+    player.advance_to(until_us)
+    return player.rt

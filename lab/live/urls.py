@@ -1,0 +1,11 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from lab.live import views
+
+urlpatterns = [
+    path("s/<slug:slug>/start/", views.run_start, name="scenario-start"),
+    path("runs/<str:run_id>/", views.run_page, name="run"),
+    path("runs/<str:run_id>/recording/", views.run_recording, name="run-recording"),
+]
