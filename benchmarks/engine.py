@@ -7,8 +7,11 @@ Run it with
 
 A plain script: it prints tables and asserts nothing. Everything is measured in one run
 with time.perf_counter, best of 3 where a run is cheap; a "run" is parse_scenario +
-Simulation(...) + advance_to(until), i.e. what `labsim` does minus printing. It takes
-about 10-15 s on 2 cores, nearly all of it in the 1000-flow run.
+Simulation(...) + advance_to(until), i.e. what `labsim` does minus printing. The
+concurrency table also runs the engine as it was at BASELINE_REV (before lanes), taken
+from git into a temporary directory and run in a subprocess, so "before" and "after" are
+measured side by side on the same machine; without git it prints "after" only. It takes
+about 15 s on 2 cores, most of it in the 1000-flow run of the old engine.
 
 Goals: the 4.5 h long-haul built-in at >= 100,000x real time; `view()` median < 50 us.
 """
@@ -17,9 +20,15 @@ from __future__ import annotations
 
 import copy
 import gc
+import io
+import json
 import math
+import os
 import statistics
+import subprocess
 import sys
+import tarfile
+import tempfile
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -30,6 +39,9 @@ from lab.engine.units import S
 
 T = TypeVar("T")
 
+# The engine before lanes (issue 3): every event re-shared and re-planned every flow.
+BASELINE_REV = "a2a176396c9c803497da330f2c9b33b9bc6990be"
+CONCURRENCY = (1, 10, 100, 1000)
 LONG_HAUL_GOAL = 100_000  # simulated seconds per wall-clock second
 VIEW_GOAL_US = 50.0
 VIEW_CALLS = 10_000
@@ -159,18 +171,68 @@ def concurrent(n: int) -> dict[str, Any]:
     }
 
 
+def baseline_concurrency() -> dict[int, dict[str, Any]]:
+    """The concurrency rows measured on the engine at BASELINE_REV ({} without git)."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    try:
+        archive = subprocess.run(
+            ["git", "-C", root, "archive", BASELINE_REV, "lab/__init__.py", "lab/engine"],
+            capture_output=True,
+            check=True,
+        ).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return {}
+    with tempfile.TemporaryDirectory() as tmp:
+        with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+            tar.extractall(tmp, filter="data")
+        done = subprocess.run(
+            [sys.executable, os.path.abspath(__file__), "--concurrency-json"],
+            env={**os.environ, "PYTHONPATH": tmp},
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+    return {r["n"]: r for r in json.loads(done.stdout)}
+
+
 def cost_vs_concurrency() -> list[dict[str, Any]]:
-    rows = [concurrent(n) for n in (1, 10, 100, 1000)]
+    rows = [concurrent(n) for n in CONCURRENCY]
+    before = baseline_concurrency()
+    for r in rows:
+        old = before.get(r["n"])
+        r["before_s"] = old["wall_s"] if old else None
+        # same events and outcomes as before the change, or say so
+        r["same"] = old is not None and (old["events"], old["states"]) == (r["events"], r["states"])
+
+    def old(r: dict[str, Any], fmt: str) -> str:
+        return (
+            "n/a"
+            if r["before_s"] is None
+            else fmt.format(r["before_s"], r["before_s"] / r["wall_s"])
+        )
+
     table(
-        "cost vs concurrent TCP flows (default-drop, until 600 s; best of 3 up to 100 flows)",
-        ["flows", "wall s", "events run", "us/event", "heap left", "final states"],
+        "cost vs concurrent TCP flows (default-drop, until 600 s; best of 3 up to 100 flows),"
+        f" before = engine at {BASELINE_REV[:7]}",
+        [
+            "flows",
+            "before s",
+            "after s",
+            "speed-up",
+            "events run",
+            "us/event",
+            "same",
+            "final states",
+        ],
         [
             [
                 str(r["n"]),
+                old(r, "{0:.3f}"),
                 f"{r['wall_s']:.3f}",
+                old(r, "{1:.1f}x"),
                 str(r["events"]),
                 f"{r['wall_s'] * 1e6 / r['events']:.1f}",
-                str(r["heap"]),
+                ("yes" if r["same"] else "NO") if r["before_s"] is not None else "n/a",
                 ", ".join(f"{k} {v}" for k, v in sorted(r["states"].items())),
             ]
             for r in rows
@@ -261,6 +323,15 @@ def main() -> None:
                 f"~ n^{math.log10(c1000['wall_s'] / c100['wall_s']):.1f}",
             ],
             [
+                "1000 flows, before -> after",
+                "n/a"
+                if c1000["before_s"] is None
+                else f"{c1000['before_s']:.2f} s -> {c1000['wall_s']:.2f} s"
+                f" ({c1000['before_s'] / c1000['wall_s']:.0f}x)",
+                "",
+                "",
+            ],
+            [
                 "view() median, unchanged",
                 f"{view_median:.2f} us",
                 f"< {VIEW_GOAL_US:g} us",
@@ -279,4 +350,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:] == ["--concurrency-json"]:  # the baseline half of cost_vs_concurrency
+        print(json.dumps([concurrent(n) for n in CONCURRENCY]))
+    else:
+        main()

@@ -7,16 +7,18 @@ used by scenario files, the websocket and `labsim`.
 
 from __future__ import annotations
 
-from dataclasses import MISSING, asdict, dataclass, field
+from dataclasses import MISSING, asdict, dataclass, field, replace
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from .errors import CommandError
-from .units import seconds
+from .units import MS, seconds
 
 if TYPE_CHECKING:
     from .sim import Simulation
+    from .spec import Link
 
 SYSOPT_OPTIONS = ("preserve-vpn-flows", "reclassify-vpn")
+MAX_LINK_DELAY_MS = 60_000  # a minute one way: beyond any real path, still a finite RTO
 
 
 @dataclass(frozen=True)
@@ -90,6 +92,47 @@ class Restore(Command):
             sim.loop.record("link", link=self.link, up=True)
             sim.path_changed()
         return {"ok": True}
+
+
+@dataclass(frozen=True)
+class SetLinkDelay(Command):
+    """A link's one-way delay changes now (a delay spike when `for_s` is given)."""
+
+    name: ClassVar[str] = "link_delay"
+    link: str
+    delay_ms: float
+    for_s: float | None = None
+
+    def validate(self, sim: Simulation) -> None:
+        _need_link(sim, self.link)
+        if not 0 <= self.delay_ms <= MAX_LINK_DELAY_MS:
+            raise CommandError(f"delay_ms must be between 0 and {MAX_LINK_DELAY_MS}")
+        if self.for_s is not None and self.for_s <= 0:
+            raise CommandError("for_s must be positive")
+
+    def run(self, sim: Simulation) -> dict[str, Any]:
+        before = sim.links[self.link]
+        now = _set_delay(sim, self.link, round(self.delay_ms * MS))
+        if self.for_s is not None:
+            sim.loop.after(seconds(self.for_s), _delay_ends, sim, now, before.delay_us)
+        return {"ok": True}
+
+
+def _set_delay(sim: Simulation, link: str, delay_us: int) -> Link:
+    from . import transport
+
+    old = sim.links[link]
+    sim.links[link] = new = replace(old, delay_us=delay_us)
+    sim.loop.record("link_delay", link=link, delay_us=delay_us, was_us=old.delay_us)
+    if delay_us != old.delay_us:
+        transport.delay_changed(sim, link)
+    return new
+
+
+def _delay_ends(sim: Simulation, spiked: Link, delay_us: int) -> None:
+    if sim.links[spiked.id] is spiked:  # not changed again meanwhile: that change owns it
+        _set_delay(sim, spiked.id, delay_us)
+        sim.touch()
 
 
 @dataclass(frozen=True)
@@ -192,7 +235,17 @@ class StartFlow(RestartFlow):
 
 COMMANDS: dict[str, type[Command]] = {
     c.name: c
-    for c in (Cut, Restore, Cli, SetSysopt, ClearIpsecSa, ClearIsakmpSa, RestartFlow, StartFlow)
+    for c in (
+        Cut,
+        Restore,
+        SetLinkDelay,
+        Cli,
+        SetSysopt,
+        ClearIpsecSa,
+        ClearIsakmpSa,
+        RestartFlow,
+        StartFlow,
+    )
 }
 
 _TYPES: dict[str, tuple[type, ...]] = {
@@ -203,6 +256,7 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "peer": (str, type(None)),
     "enabled": (bool,),
     "for_s": (int, float, type(None)),
+    "delay_ms": (int, float),
     "lines": (list, tuple),
 }
 

@@ -114,6 +114,8 @@ _FLOW_EVENTS = {
     "window_full": "window full, steady at its share of the path",
     "done": "completed",
     "flowing": "data flowing",
+    "undo": "late ACKs prove the RTO spurious: window restored (undo)",
+    "late_acks": "late ACKs arrive before any RTO: data moving again",
     "stop": "stopped",
 }
 

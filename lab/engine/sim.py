@@ -18,7 +18,7 @@ from .asaconfig import AsaConfig, import_config
 from .commands import Command, command_from_dict
 from .core import EventLoop
 from .errors import CommandError, SpecError
-from .flows import FlowRun
+from .flows import FlowRun, Fluid, round_trip_us
 from .gateway import Gateway, render_log
 from .spec import GATEWAY_KINDS, Scenario
 from .tcp import PROFILES, TCP_HEADER_BYTES
@@ -64,6 +64,7 @@ class Simulation:
                             f"an ASA needs an interface with nameif {nameif}",
                         )
         self.tunnels = {t.id: self._tunnel_run(t) for t in topo.tunnels}
+        self.fluid = Fluid()  # the lanes flows move in (transport.set_demand)
         self.flows = {f.id: self._flow_run(f) for f in scenario.flows}
         self.version = 0  # bumped on every change the detail view shows
         self._detail_cache: tuple[int, dict[str, Any]] | None = None
@@ -85,7 +86,7 @@ class Simulation:
     def _tunnel_run(self, t: Any) -> TunnelRun:
         hops = path_hops(self.graph, self.links, t.a, t.b)
         wan = tuple(h.out_link for h in hops if h.out_link)
-        rtt = 2 * sum(self.links[x].delay_us for x in wan)
+        rtt = round_trip_us(self.links, wan)
         return TunnelRun(t, wan, rtt)
 
     def _flow_run(self, f: Any) -> FlowRun:
@@ -105,7 +106,7 @@ class Simulation:
             c2s=c2s,
             s2c=s2c,
             links=links,
-            base_rtt_us=2 * sum(self.links[x].delay_us for x in links),
+            base_rtt_us=round_trip_us(self.links, links),
             mss=mss,
             overhead_num=overhead,
             tunnels=tunnels,

@@ -461,7 +461,7 @@ KNOWN_KEYS = frozenset(
     | {"format", "slug", "title", "teaches", "rule", "topic", "difficulty", "instructions"}
     | {"explanation", "seed", "until_s", "start_clock", "topology", "flows", "events", "expect"}
     | {"variants", "sites", "nodes", "links", "tunnels", "start_s", "stop_s", "at_s", "do"}
-    | {"option", "enabled", "device", "peer", "lines", "flow", "link", "for_s"}
+    | {"option", "enabled", "device", "peer", "lines", "flow", "link", "for_s", "delay_ms"}
 )
 
 

@@ -7,6 +7,10 @@ TCP_RTO_MIN), initial 1 s, ceiling 120 s, doubling per expiry; one tail-loss pro
 (2*SRTT) before the first RTO; give-up when the time since the first unacknowledged
 transmission reaches the bound tcp_retries2 implies, computed as if RTO started at
 TCP_RTO_MIN (924.6 s for 15). Windows gives up after TcpMaxDataRetransmissions (5).
+The first RTO of a stall cuts the window (RFC 5681 3.1); when the ACKs of the original
+segments arrive afterwards (a delay spike, not a loss), Linux proves the RTO spurious and
+undoes the cut (F-RTO, RFC 5682, and the Eifel-style undo of tcp_try_undo_loss), Windows
+keeps it and slow-starts.
 """
 
 from __future__ import annotations
@@ -33,15 +37,27 @@ class TcpProfile:
     tail_loss_probe: bool
     syn_retries: int
     data_retries: int | None  # None: time-bounded by tcp_retries2 (Linux)
+    undo_spurious_rto: bool  # restore cwnd/ssthresh when later ACKs prove an RTO spurious
 
 
+# Linux undoes by default: net.ipv4.tcp_frto = 2 (RFC 5682 SACK-enhanced F-RTO).
 LINUX = TcpProfile(
-    "linux", TCP_TIMEOUT_INIT_US, TCP_RTO_MIN_US, TCP_RTO_MAX_US, True, LINUX_SYN_RETRIES, None
+    "linux",
+    TCP_TIMEOUT_INIT_US,
+    TCP_RTO_MIN_US,
+    TCP_RTO_MAX_US,
+    True,
+    LINUX_SYN_RETRIES,
+    None,
+    True,
 )
 # Windows (S22): TcpMaxDataRetransmissions 5. [U] InitialRto 3 s and MinRto 300 ms are
 # our choice (Get-NetTCPSetting on Vista+, reference section 6), as are the 60 s ceiling,
 # TcpMaxConnectRetransmissions 2 and no tail-loss probe: confirm on a Windows host.
-WINDOWS = TcpProfile("windows", 3 * S, 300 * MS, 60 * S, False, 2, 5)
+# [U] No undo of a spurious RTO: Vista+ lists F-RTO, which spares the needless
+# retransmissions, but we found nothing saying it restores the window (RFC 5682's
+# conservative response keeps the cut). Confirm on a Windows host.
+WINDOWS = TcpProfile("windows", 3 * S, 300 * MS, 60 * S, False, 2, 5, False)
 PROFILES = {"linux": LINUX, "windows": WINDOWS}
 
 
@@ -78,6 +94,38 @@ def tail_loss_probe_us(srtt_us: int, rto: int) -> int:
     return min(max(2 * srtt_us, 10 * MS), rto)
 
 
+def silence_before_rto_us(profile: TcpProfile, srtt_us: int, rttvar_us: int) -> int:
+    """How long ACKs may pause before the first RTO fires (after the probe, if any)."""
+    rto = rto_us(profile, srtt_us, rttvar_us)
+    return rto + (tail_loss_probe_us(srtt_us, rto) if profile.tail_loss_probe else 0)
+
+
+# Windows in segments: (cwnd, ssthresh) after each event.
+RFC5681_LOSS_WINDOW = 1  # RFC 5681 3.1: after an RTO, cwnd is at most LW = 1 segment
+
+
+def after_timeout(cwnd: int) -> tuple[int, int]:
+    """RFC 5681 3.1 (4): ssthresh = max(FlightSize / 2, 2 segments), cwnd = LW."""
+    return RFC5681_LOSS_WINDOW, max(2, cwnd // 2)
+
+
+def after_fast_recovery(cwnd: int) -> tuple[int, int]:
+    """A probe repaired the tail: fast recovery halves the window (RFC 5681 3.2)."""
+    ssthresh = max(2, cwnd // 2)
+    return ssthresh, ssthresh
+
+
+def undo_marks(cwnd: int, ssthresh: int) -> tuple[int, int]:
+    """What Linux keeps to undo a cut (tcp_init_undo): cwnd and tcp_current_ssthresh,
+    at least 3/4 of cwnd."""
+    return cwnd, max(ssthresh, (cwnd >> 1) + (cwnd >> 2))
+
+
+def undo(cwnd: int, ssthresh: int, prior_cwnd: int, prior_ssthresh: int) -> tuple[int, int]:
+    """tcp_undo_cwnd_reduction: back to the window and threshold from before the cut."""
+    return max(cwnd, prior_cwnd), max(ssthresh, prior_ssthresh)
+
+
 # The sender's states and what moves it between them (an illegal step raises).
 RUNNING = ("connecting", "slow_start", "steady")
 TRANSITIONS: dict[str, dict[str, str]] = {
@@ -102,7 +150,9 @@ TRANSITIONS: dict[str, dict[str, str]] = {
         "abandon": "aborted",
     },
     "stalled": {
-        "resume": "slow_start",
+        "resume": "slow_start",  # a retransmission (or the late ACKs, no undo) got through
+        "undo": "slow_start",  # late ACKs proved the RTO spurious: window restored
+        "late_acks": "slow_start",  # late ACKs before any RTO: nothing to undo
         "give_up": "aborted",
         "reset": "aborted",
         "abandon": "aborted",

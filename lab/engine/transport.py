@@ -4,18 +4,21 @@ A download opens with a SYN the whole path must accept (it builds the conns and 
 trigger IKE), then slow start is stepped per round trip until the flow takes its fair
 share, where it becomes a fluid. When the path stops carrying it, the sender stalls and
 retransmits on its own timers (a tail-loss probe, then RTOs with back-off); it resumes at
-the first retransmission the whole path accepts, or gives up, or dies on a RST.
+the first retransmission the whole path accepts, or gives up, or dies on a RST. A delay
+spike that outlasts the RTO stalls it too, until the late ACKs arrive (delay_changed).
+Flows share the links through lanes (flows.py): a change costs O(lanes), not O(flows).
 """
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from typing import TYPE_CHECKING
 
 from . import forwarding, sharing, tcp, vpn
 from .core import cancel
-from .flows import Attempt, FlowRun
+from .flows import Attempt, FlowRun, Lane, round_trip_us
 from .forwarding import Verdict, walk
-from .units import S, time_for_bytes
+from .units import S
 
 if TYPE_CHECKING:
     from .sim import Simulation
@@ -45,6 +48,8 @@ def start(sim: Simulation, f: FlowRun) -> None:
         udp_check(sim, f)
         return
     f.cwnd, f.ssthresh, f.srtt_us, f.rttvar_us, f.backoff = 0, 1 << 30, 0, 0, 0
+    f.prior_cwnd = f.prior_ssthresh = 0
+    f.late_acks_us = None
     _move(sim, f, "start")
     _send_syn(sim, f, 0)
 
@@ -70,9 +75,19 @@ def _send_syn(sim: Simulation, f: FlowRun, tries: int) -> None:
         return
     if tries:
         f.current.retransmissions.append(sim.now)
-    v = walk(sim, f, "c2s", "syn")
+    v = first = walk(sim, f, "c2s", "syn")
     if v.ok:
         v = walk(sim, f, "s2c", "synack")
+    sim.loop.record(
+        "path",
+        flow=f.id,
+        kind="syn",
+        first_ok=first.ok,
+        ok=v.ok,
+        where=v.where,
+        reason=v.reason,
+        rst_by=v.rst_by,
+    )  # for pcap.py: where the packet died
     if v.ok:
         f.rtx_timer = sim.loop.after(f.base_rtt_us, _established, sim, f)
         return
@@ -107,10 +122,10 @@ def _begin_round(sim: Simulation, f: FlowRun) -> None:
     """Send one window (or, in congestion avoidance, a batch of rounds)."""
     rounds = 1 if f.cwnd < f.ssthresh else f.ca_rounds
     mean_window = f.cwnd + (rounds - 1) // 2 if rounds > 1 else f.cwnd
-    f.demand_bps = mean_window * f.mss * 8 * S // f.base_rtt_us
-    reallocate(sim)
+    demand = mean_window * f.mss * 8 * S // f.base_rtt_us
+    set_demand(sim, f, demand)
     a = f.current
-    if a.state == "slow_start" and a.rate_bps * 100 < f.demand_bps * 99:
+    if a.state == "slow_start" and a.rate_bps * 100 < demand * 99:
         _go_steady(sim, f)
         return
     f.round_timer = sim.loop.after(rounds * f.base_rtt_us, _round_end, sim, f, rounds)
@@ -130,16 +145,22 @@ def _round_end(sim: Simulation, f: FlowRun, rounds: int) -> None:
 
 def _go_steady(sim: Simulation, f: FlowRun) -> None:
     _move(sim, f, "window_full")
-    f.demand_bps = None
-    reallocate(sim)
+    set_demand(sim, f, None)
+
+
+def _measured(sim: Simulation, f: FlowRun) -> tuple[int, int]:
+    """SRTT/RTTVAR with the steady-state RTT (queue included) folded in, one sample per
+    round since the flow went steady (bounded: after 16 rounds they have converged)."""
+    srtt, rttvar = f.srtt_us, f.rttvar_us
+    if f.current.state == "steady":
+        sample = steady_rtt_us(sim, f)
+        for _ in range(16):
+            srtt, rttvar = tcp.rtt_sample(srtt, rttvar, sample)
+    return srtt, rttvar
 
 
 def _rtt_now(sim: Simulation, f: FlowRun) -> None:
-    """Fold the steady-state RTT (queue included) into SRTT/RTTVAR, one sample per round
-    since the flow went steady (bounded: after 64 rounds the estimators have converged)."""
-    if f.current.state == "steady" and f.steady_rtt_us:
-        for _ in range(16):
-            f.srtt_us, f.rttvar_us = tcp.rtt_sample(f.srtt_us, f.rttvar_us, f.steady_rtt_us)
+    f.srtt_us, f.rttvar_us = _measured(sim, f)
 
 
 def recheck_all(sim: Simulation) -> None:
@@ -161,13 +182,12 @@ def _stall(sim: Simulation, f: FlowRun, v: Verdict) -> None:
     a = f.current
     _rtt_now(sim, f)
     cancel(f.round_timer)
-    a.settle(sim.now)
     a.stalls.append([sim.now, None])
     _move(sim, f, "path_lost", where=v.where, reason=v.reason)
     forwarding.set_moving(sim, f, False)
-    f.demand_bps = 0
-    reallocate(sim)
+    set_demand(sim, f, 0)
     f.backoff = 0
+    f.prior_cwnd = f.prior_ssthresh = 0
     rto = tcp.rto_us(f.profile, f.srtt_us, f.rttvar_us)
     if f.profile.tail_loss_probe:
         f.rtx_timer = sim.loop.after(
@@ -196,15 +216,28 @@ def _retransmit(sim: Simulation, f: FlowRun, kind: str) -> None:
         count = sum(1 for t in a.retransmissions if t >= since)
         _abort(sim, f, f"timed out after {count} retransmissions (ETIMEDOUT)", event="give_up")
         return
+    if kind == "rto" and not f.prior_cwnd:  # the stall's first RTO: RFC 5681 3.1
+        f.prior_cwnd, f.prior_ssthresh = tcp.undo_marks(f.cwnd, f.ssthresh)
+        f.cwnd, f.ssthresh = tcp.after_timeout(f.cwnd)
     a.retransmissions.append(sim.now)
     sim.loop.record("retransmit", flow=f.id, probe=kind)
-    v = walk(sim, f, "s2c", "data")
+    v = first = walk(sim, f, "s2c", "data")
     if v.ok:
         v = walk(sim, f, "c2s", "ack")
-    if v.ok:
+    sim.loop.record(
+        "path",
+        flow=f.id,
+        kind=kind,
+        first_ok=first.ok,
+        ok=v.ok,
+        where=v.where,
+        reason=v.reason,
+        rst_by=v.rst_by,
+    )  # for pcap.py: where the packet died
+    if v.ok and f.late_acks_us is None:
         _resume(sim, f, after_rto=kind == "rto")
         return
-    if v.rst_by:
+    if v.rst_by:  # (a retransmission that passed during a delay spike waits for its ACK)
         _abort(sim, f, f"connection reset by {v.rst_by} (106015)", event="reset")
         return
     rto = tcp.rto_us(f.profile, f.srtt_us, f.rttvar_us)
@@ -215,20 +248,67 @@ def _retransmit(sim: Simulation, f: FlowRun, kind: str) -> None:
 
 
 def _resume(sim: Simulation, f: FlowRun, *, after_rto: bool) -> None:
+    if not after_rto:  # the probe repaired the tail (an RTO's reduction is in already)
+        f.cwnd, f.ssthresh = tcp.after_fast_recovery(f.cwnd)
+    _send_again(sim, f, "resume", after_rto=after_rto)
+
+
+def _send_again(sim: Simulation, f: FlowRun, event: str, **detail: object) -> None:
     a = f.current
     a.stalls[-1][1] = sim.now
     a.resumed = True
-    if after_rto:  # RFC 5681: cwnd to one segment, ssthresh to half the flight
-        f.ssthresh = max(2, f.cwnd // 2)
-        f.cwnd = 1
-    else:  # the probe repaired the tail: fast recovery halves the window
-        f.ssthresh = max(2, f.cwnd // 2)
-        f.cwnd = f.ssthresh
     f.ca_rounds = 1
     f.backoff = 0
-    _move(sim, f, "resume", after_rto=after_rto)
+    _move(sim, f, event, **detail)
     forwarding.set_moving(sim, f, True)
     _begin_round(sim, f)
+
+
+# -- delay spikes -----------------------------------------------------------------------
+
+
+def delay_changed(sim: Simulation, link: str) -> None:
+    """A link's one-way delay changed: every path across it gets a new base RTT.
+
+    [U] Model: when the RTT grows, the ACKs of what is in flight arrive late by the
+    growth (new RTT - old RTT), and a later decrease does not hurry them. If that silence
+    outlasts the sender's first RTO, the sender stalls and retransmits for nothing; when
+    the held-back ACKs arrive the profile decides whether to undo (tcp.py)."""
+    for t in sim.tunnels.values():
+        if link in t.wan_links:
+            t.wan_rtt_us = round_trip_us(sim.links, t.wan_links)
+    for f in sim.flows.values():
+        if link not in f.links:
+            continue
+        rtt = round_trip_us(sim.links, f.links)
+        gap = rtt - f.base_rtt_us
+        if f.attempts and f.profile and gap > 0 and f.current.state in ("slow_start", "steady"):
+            srtt, rttvar = _measured(sim, f)  # the RTO is armed on what it measured so far
+            if gap > tcp.silence_before_rto_us(f.profile, srtt, rttvar):
+                _stall(sim, f, Verdict(False, link, "delay spike: ACKs late"))
+                f.late_acks_us = sim.now + gap
+                f.late_timer = sim.loop.after(gap, _late_acks, sim, f, f.current.number)
+        f.base_rtt_us = rtt
+
+
+def _late_acks(sim: Simulation, f: FlowRun, number: int) -> None:
+    """The ACKs of the original segments arrive: the data was never lost."""
+    assert f.profile is not None
+    a = f.current
+    if a.number != number or a.state != "stalled" or f.late_acks_us != sim.now:
+        return
+    f.late_acks_us = None
+    v = walk(sim, f, "c2s", "ack")
+    if not v.ok:  # the path broke meanwhile: they are lost and the timers carry on
+        return
+    cancel(f.rtx_timer)
+    if not f.prior_cwnd:  # no RTO fired: nothing was reduced
+        _send_again(sim, f, "late_acks")
+    elif f.profile.undo_spurious_rto:
+        f.cwnd, f.ssthresh = tcp.undo(f.cwnd, f.ssthresh, f.prior_cwnd, f.prior_ssthresh)
+        _send_again(sim, f, "undo", cwnd=f.cwnd, ssthresh=f.ssthresh)
+    else:  # the RTO's reduction stands: slow start from one segment
+        _resume(sim, f, after_rto=True)
 
 
 def _complete(sim: Simulation, f: FlowRun) -> None:
@@ -236,27 +316,23 @@ def _complete(sim: Simulation, f: FlowRun) -> None:
     if a.state not in ("slow_start", "steady"):
         return
     cancel(f.round_timer)
-    a.settle(sim.now)
+    set_demand(sim, f, 0)
     a.delivered = f.spec.size_bytes
     a.completed_us = sim.now
     _move(sim, f, "done")
-    f.demand_bps = 0
     forwarding.set_moving(sim, f, False)
     forwarding.close_conns(sim, f, "TCP FINs")
-    reallocate(sim)
 
 
 def _abort(sim: Simulation, f: FlowRun, reason: str, *, event: str) -> None:
     a = f.current
-    for timer in (f.round_timer, f.rtx_timer, f.done_timer):
+    for timer in (f.round_timer, f.rtx_timer, f.late_timer):
         cancel(timer)
-    a.settle(sim.now)
     a.aborted_us = sim.now
     a.abort_reason = reason
     _move(sim, f, event, reason=reason)
-    f.demand_bps = 0
     forwarding.set_moving(sim, f, False)
-    reallocate(sim)
+    set_demand(sim, f, 0)
 
 
 # -- UDP --------------------------------------------------------------------------------
@@ -268,86 +344,129 @@ def udp_check(sim: Simulation, f: FlowRun) -> None:
     if a.state not in ("running", "stalled"):
         return
     v = walk(sim, f, "c2s", "udp")
+    sim.loop.record(
+        "path",
+        flow=f.id,
+        kind="udp",
+        first_ok=v.ok,
+        ok=v.ok,
+        where=v.where,
+        reason=v.reason,
+        rst_by=None,
+    )  # for pcap.py: where the datagrams die
     forwarding.set_moving(sim, f, True, only=v.passed)  # a stream keeps every conn it passes busy
     if v.ok and a.state == "stalled":
         a.stalls[-1][1] = sim.now
         a.resumed = a.resumed or len(a.stalls) > 1 or a.stalls[-1][0] != a.started_us
         a.state = "running"
-        f.demand_bps = f.spec.rate_bps
         sim.loop.record("flow", flow=f.id, attempt=a.number, event="flowing", state="running")
-        reallocate(sim)
+        set_demand(sim, f, f.spec.rate_bps)
     elif not v.ok and a.state == "running":
-        a.settle(sim.now)
         a.stalls.append([sim.now, None])
         a.state = "stalled"
-        f.demand_bps = 0
         sim.loop.record(
             "flow", flow=f.id, attempt=a.number, event="path_lost", state="stalled", reason=v.reason
         )
-        reallocate(sim)
+        set_demand(sim, f, 0)
 
 
 def _udp_stop(sim: Simulation, f: FlowRun, number: int) -> None:
     a = f.current
     if a.number != number or a.state not in ("running", "stalled"):
         return
-    a.settle(sim.now)
     a.state = "completed"
     a.completed_us = sim.now
-    f.demand_bps = 0
     forwarding.set_moving(sim, f, False)
     sim.loop.record("flow", flow=f.id, attempt=a.number, event="stop", state="completed")
-    reallocate(sim)
+    set_demand(sim, f, 0)
 
 
 # -- sharing the links ------------------------------------------------------------------
 
 
+def set_demand(sim: Simulation, f: FlowRun, demand_bps: int | None) -> None:
+    """The flow now asks for `demand_bps` of payload (0: nothing; None: all it can get):
+    move it to its lane and share the links again."""
+    f.demand_bps = demand_bps
+    a = f.current
+    lanes = sim.fluid.lanes
+    key: Hashable | None = None
+    if demand_bps is None:  # max-min fairness gives these senders one rate: one lane
+        key = ("steady", f.links, f.mss, f.overhead_num, f.tunnels)
+    elif demand_bps:
+        key = ("own", f.id)
+    old = a.lane
+    if old is not None and old.key != key:
+        old.leave(f)
+        if not old.size:
+            cancel(old.timer)
+            del lanes[old.key]
+    if key is None:
+        if a.own_rate_bps:
+            a.settle(sim.now)
+            a.own_rate_bps = 0
+    else:
+        lane = lanes.get(key)
+        if lane is None:
+            lane = lanes[key] = Lane(key, f, demand_bps, sim.now)
+        lane.demand_bps = demand_bps
+        if a.lane is not lane:
+            lane.joining.append(f)
+    reallocate(sim)
+    if old is not None and old.key in lanes and old.key != key:
+        _plan_completion(sim, old)  # its first finisher may have left
+
+
 def reallocate(sim: Simulation) -> None:
-    """Share every link among the flows moving data; settle and re-plan what changed."""
-    demands: dict[str, int | None] = {}
-    paths: dict[str, tuple[str, ...]] = {}
-    for f in sim.flows.values():
-        if not f.attempts:
-            continue
-        d = f.demand_bps
-        demands[f.id] = None if d is None else d * f.overhead_num // f.mss
-        paths[f.id] = f.links
-    capacity = {x: link.rate_bps for x, link in sim.links.items()}
-    wire = sharing.allocate(demands, paths, capacity)
+    """Share every link among the lanes moving data; start new epochs where rates changed."""
+    lanes = sim.fluid.lanes
+    wire = sharing.allocate(
+        {
+            k: None if x.demand_bps is None else x.demand_bps * x.overhead_num // x.mss
+            for k, x in lanes.items()
+        },
+        {k: x.links for k, x in lanes.items()},
+        {x: link.rate_bps for x, link in sim.links.items()},
+        {k: x.size for k, x in lanes.items()},
+    )
     load: dict[str, int] = {}
     tunnel_rate: dict[str, int] = {}
-    for fid, rate in wire.items():
-        f = sim.flows[fid]
-        payload = rate * f.mss // f.overhead_num
-        for x in f.links:
-            load[x] = load.get(x, 0) + rate
-        for tid in f.tunnels:
-            tunnel_rate[tid] = (
-                tunnel_rate.get(tid, 0) + payload * (f.mss + tcp.TCP_HEADER_BYTES) // f.mss
-            )
-        a = f.current
-        if payload != a.rate_bps:
-            a.settle(sim.now)
-            a.rate_bps = payload
-            _plan_completion(sim, f)
-    for f in sim.flows.values():  # a loss-based sender fills the bottleneck queue
-        if f.attempts and f.current.state == "steady":
-            queue = sum(
-                sim.links[x].buffer_bytes * 8 * S // sim.links[x].rate_bps
-                for x in f.links
-                if load.get(x, 0) * 100 >= sim.links[x].rate_bps * 99
-            )
-            f.steady_rtt_us = f.base_rtt_us + queue
+    for k, lane in lanes.items():
+        rate, n = wire[k], lane.size
+        payload = rate * lane.mss // lane.overhead_num
+        for x in lane.links:
+            load[x] = load.get(x, 0) + rate * n
+        for tid in lane.tunnels:
+            carried = payload * (lane.mss + tcp.TCP_HEADER_BYTES) // lane.mss
+            tunnel_rate[tid] = tunnel_rate.get(tid, 0) + carried * n
+        changed = payload != lane.rate_bps or bool(lane.joining)
+        lane.set_rate(sim.now, payload)
+        for f in lane.joining:
+            lane.join(f, sim.now)
+        lane.joining.clear()
+        if changed:
+            _plan_completion(sim, lane)
+    sim.fluid.load_bps = load
     for t in sim.tunnels.values():
         vpn.set_rate(sim, t, tunnel_rate.get(t.id, 0))
 
 
-def _plan_completion(sim: Simulation, f: FlowRun) -> None:
-    cancel(f.done_timer)
-    f.done_timer = None
-    a = f.current
-    if not f.is_tcp or a.rate_bps <= 0:
-        return
-    left = f.spec.size_bytes - a.transferred(sim.now)
-    f.done_timer = sim.loop.after(time_for_bytes(a.rate_bps, max(0, left)), _complete, sim, f)
+def steady_rtt_us(sim: Simulation, f: FlowRun) -> int:
+    """A loss-based sender fills the bottleneck queue: its RTT includes every full buffer."""
+    queue = 0
+    for x in f.links:
+        link = sim.links[x]
+        if sim.fluid.load_bps.get(x, 0) * 100 >= link.rate_bps * 99:
+            queue += link.buffer_bytes * 8 * S // link.rate_bps
+    return f.base_rtt_us + queue
+
+
+def _plan_completion(sim: Simulation, lane: Lane) -> None:
+    cancel(lane.timer)
+    nxt = lane.next_done()
+    lane.timer = None if nxt is None else sim.loop.at(nxt[0], _lane_due, sim, lane, nxt[1])
+
+
+def _lane_due(sim: Simulation, lane: Lane, fid: str) -> None:
+    lane.timer = None
+    _complete(sim, sim.flows[fid])  # leaves the lane, which plans the next finisher
