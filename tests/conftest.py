@@ -37,15 +37,29 @@ class LabServer:
     def prepare(self) -> None:
         for args in (["migrate", "--noinput"], ["loadscenarios"]):
             subprocess.run(
-                [sys.executable, "manage.py", *args], cwd=ROOT, env=self.env, check=True,
+                [sys.executable, "manage.py", *args],
+                cwd=ROOT,
+                env=self.env,
+                check=True,
                 capture_output=True,
             )
 
     def start(self) -> LabServer:
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port),
-             "lab.asgi:application"],
-            cwd=ROOT, env=self.env, stdout=self.log.open("ab"), stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "daphne",
+                "-b",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                "lab.asgi:application",
+            ],
+            cwd=ROOT,
+            env=self.env,
+            stdout=self.log.open("ab"),
+            stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:

@@ -89,7 +89,9 @@ class RunConsumer(AsyncWebsocketConsumer):
             await self.error("too many actions at once: wait a moment")
             return
         await host.ensure_host(self.run_id)
-        await self._to_owner({"type": "run.action", "action": action, "reply_to": self.channel_name})
+        await self._to_owner(
+            {"type": "run.action", "action": action, "reply_to": self.channel_name}
+        )
 
     # -- from the owner ----------------------------------------------------------------
     async def run_frame(self, event: dict[str, Any]) -> None:

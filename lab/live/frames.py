@@ -84,7 +84,6 @@ def error_text(message: str) -> str:
     return json.dumps({"type": "error", "error": message})
 
 
-
 class Sent:
     """What the watchers of one socket or group have: only changed regions go out."""
 

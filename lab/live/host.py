@@ -20,6 +20,7 @@ import os
 import secrets
 import socket
 import time
+from contextlib import suppress
 from datetime import timedelta
 from typing import Any
 
@@ -28,10 +29,10 @@ from channels.layers import get_channel_layer
 from django.db.models import Max, Q
 from django.utils import timezone
 
+from lab.engine.units import S
 from lab.live import frames
 from lab.live.models import SPEEDS, Run, RunAction
 from lab.live.runtime import ActionError, Runtime, rebuild
-from lab.engine.units import S
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +71,9 @@ def log_of(run: Run) -> list[tuple[int, dict[str, Any]]]:
 
 def rebuild_run(run: Run, until_us: int | None = None) -> Runtime:
     """A run's state by replay of its log (sync: call from a thread in async code)."""
-    return rebuild(run.spec, run.seed, log_of(run), clock_now(run) if until_us is None else until_us)
+    return rebuild(
+        run.spec, run.seed, log_of(run), clock_now(run) if until_us is None else until_us
+    )
 
 
 @sync_to_async
@@ -88,9 +91,11 @@ def _claim(run_id: str) -> bool:
 @sync_to_async
 def _lease_free(run_id: str) -> bool:
     now = timezone.now()
-    return Run.objects.filter(pk=run_id).filter(
-        Q(lease_until__isnull=True) | Q(lease_until__lt=now)
-    ).exists()
+    return (
+        Run.objects.filter(pk=run_id)
+        .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
+        .exists()
+    )
 
 
 async def ensure_host(run_id: str, *, check_db: bool = True) -> None:
@@ -118,10 +123,8 @@ async def stop_all() -> None:
     for h in hosts:
         h.task.cancel()
     for h in hosts:
-        try:
+        with suppress(asyncio.CancelledError, Exception):
             await h.task
-        except (asyncio.CancelledError, Exception):
-            pass
 
 
 class RunHost:
@@ -193,7 +196,11 @@ class RunHost:
                 next_frame = now + FRAME_S
             wait = 0.0 if self.run.speed == "max" else max(next_frame - time.monotonic(), 0.0)
             try:
-                msg = await asyncio.wait_for(self.inbox.get(), wait) if wait else self.inbox.get_nowait()
+                msg = (
+                    await asyncio.wait_for(self.inbox.get(), wait)
+                    if wait
+                    else self.inbox.get_nowait()
+                )
             except (TimeoutError, asyncio.QueueEmpty):
                 if not wait:
                     await asyncio.sleep(0)
@@ -270,7 +277,9 @@ class RunHost:
             self._anchor()
         elif do == "reset":
             self.run.epoch += 1
-            self.rt = await sync_to_async(Runtime, thread_sensitive=False)(self.run.spec, self.run.seed)
+            self.rt = await sync_to_async(Runtime, thread_sensitive=False)(
+                self.run.spec, self.run.seed
+            )
             self.sent = frames.Sent()
             self._anchor()
             await self._save(lease=False)

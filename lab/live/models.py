@@ -58,7 +58,9 @@ class Run(models.Model):
         return f"{self.title} ({self.id})"
 
     @classmethod
-    def start(cls, *, title: str, spec: dict[str, Any], seed: int, scenario: Any = None) -> tuple[Run, str]:
+    def start(
+        cls, *, title: str, spec: dict[str, Any], seed: int, scenario: Any = None
+    ) -> tuple[Run, str]:
         """A new run and its control token (shown once; only digests are stored)."""
         control = tokens.new_control_token()
         run = cls.objects.create(

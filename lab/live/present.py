@@ -53,8 +53,17 @@ def flow_status(rt: Runtime, flow_id: str) -> dict[str, Any]:
     size = f.spec.size_bytes or 0
     base = {"id": flow_id, "proto": f.spec.proto, "size": size, "size_text": human_bytes(size)}
     if not f.attempts:
-        return {**base, "state": "idle", "label": "not started", "bytes": 0, "pct": 0.0,
-                "rate_bps": 0, "rate_text": "—", "eta": "—", "attempt": 0}
+        return {
+            **base,
+            "state": "idle",
+            "label": "not started",
+            "bytes": 0,
+            "pct": 0.0,
+            "rate_bps": 0,
+            "rate_text": "—",
+            "eta": "—",
+            "attempt": 0,
+        }
     a = f.current
     done = a.transferred(now)
     state = a.state
@@ -178,7 +187,9 @@ def describe(e: dict[str, Any]) -> str | None:
         return f"{e['device']}: conn {e['conn']} moved into tunnel {e['tunnel']}"
     if kind == "command":
         c = e["command"]
-        return "operator: " + " ".join(f"{v}" for k, v in c.items() if k != "lines" and v is not None)
+        return "operator: " + " ".join(
+            f"{v}" for k, v in c.items() if k != "lines" and v is not None
+        )
     if kind == "cli":
         return f"{e['device']}# {e['line']}"
     if kind == "command_error":
@@ -211,9 +222,7 @@ def topology_state(rt: Runtime) -> dict[str, Any]:
             {"id": t.id, "state": t.state, "class": TUNNEL_STATE_CLASS.get(t.state, "warn")}
             for t in sim.tunnels.values()
         ],
-        "links": [
-            {"id": x, "up": sim.link_is_up(x), "moving": x in moving} for x in sim.links
-        ],
+        "links": [{"id": x, "up": sim.link_is_up(x), "moving": x in moving} for x in sim.links],
     }
 
 
@@ -252,8 +261,14 @@ def chart(rt: Runtime, flow_id: str) -> dict[str, Any]:
             outage_from = t if outage_from is None else outage_from
         elif kind == "link" and e["up"] and outage_from is not None:
             if t >= start:
-                markers.append({"kind": "outage", "x": x(max(outage_from, start)),
-                                "w": max(x(t) - x(max(outage_from, start)), 2), "label": "outage"})
+                markers.append(
+                    {
+                        "kind": "outage",
+                        "x": x(max(outage_from, start)),
+                        "w": max(x(t) - x(max(outage_from, start)), 2),
+                        "label": "outage",
+                    }
+                )
             outage_from = None
         elif t < start:
             continue

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterable
+from contextlib import suppress
 from typing import Any
 
 from lab.engine.cli import CliSession
@@ -132,7 +133,9 @@ class Runtime:
 class Player:
     """Plays a logged run forward: each action is applied when the clock reaches it."""
 
-    def __init__(self, spec: dict[str, Any], seed: int, actions: Iterable[tuple[int, dict[str, Any]]]) -> None:
+    def __init__(
+        self, spec: dict[str, Any], seed: int, actions: Iterable[tuple[int, dict[str, Any]]]
+    ) -> None:
         self.rt = Runtime(spec, seed)
         self.actions = list(actions)
         self.next = 0
@@ -142,10 +145,8 @@ class Player:
             at, action = self.actions[self.next]
             self.next += 1
             self.rt.advance_to(at)
-            try:
+            with suppress(ActionError):  # it failed live too (checked before it was logged)
                 self.rt.apply(action)
-            except ActionError:  # it failed live too (checked before it was logged)
-                pass
         self.rt.advance_to(t_us)
 
 

@@ -106,6 +106,11 @@ def run_recording(request: HttpRequest, run_id: str) -> HttpResponse:
     end_us = host.clock_now(run)
     rt = host.rebuild_run(run, until_us=0)
     ctx = frames.Renderer(rt).context(rt, speed="paused", epoch=run.epoch)
-    ctx.update(run=run, end_us=end_us, end_s=end_us // 1_000_000, end_clock=frames.present.clock(end_us),
-               ws_url=f"/ws/runs/{run.id}/recording/")
+    ctx.update(
+        run=run,
+        end_us=end_us,
+        end_s=end_us // 1_000_000,
+        end_clock=frames.present.clock(end_us),
+        ws_url=f"/ws/runs/{run.id}/recording/",
+    )
     return render(request, "live/recording.html", ctx)

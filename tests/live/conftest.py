@@ -61,6 +61,13 @@ class Client:
         else:
             self.html.append(text)
 
+    async def refused(self, **msg: Any) -> str:
+        """Send a message that should be refused; the error frame's text."""
+        before = len(self.errors)
+        await self.send(**msg)
+        await self.until(lambda c: len(c.errors) > before)
+        return self.errors[-1]
+
     def terminal(self, device: str) -> str:
         """The newest output of a device's terminal pane that arrived."""
         pattern = re.compile(rf'<pre id="dev-{device}-terminal".*?</pre>', re.S)

@@ -22,9 +22,23 @@ WAIT_MS = 30_000
 def type_line(page: Any, device: str, line: str) -> None:
     page.fill(f"#cli-{device}", line)
     page.press(f"#cli-{device}", "Enter")
+    wait_text(page, f"dev-{device}-terminal", line)
+
+
+def wait_label(page: Any, prefix: str) -> None:
+    """Wait until the download's state label starts with `prefix`."""
     page.wait_for_function(
-        "([d, l]) => document.getElementById(`dev-${d}-terminal`).textContent.includes(l)",
-        arg=[device, line],
+        "p => document.querySelector('#flow-download [data-field=label]').textContent"
+        ".startsWith(p)",
+        arg=prefix,
+        timeout=WAIT_MS,
+    )
+
+
+def wait_text(page: Any, element_id: str, text: str) -> None:
+    page.wait_for_function(
+        "([i, t]) => document.getElementById(i).textContent.includes(t)",
+        arg=[element_id, text],
         timeout=WAIT_MS,
     )
 
@@ -54,17 +68,13 @@ def test_the_download_dies_without_the_sysopt_and_survives_with_it(
 
     # 60x: the scripted cut at 2:00 comes after two wall seconds.
     page.select_option('select[name="speed"]', "60x")
-    page.wait_for_function(
-        "document.querySelector('#flow-download [data-field=label]').textContent.startsWith('stalled')",
-        timeout=WAIT_MS,
-    )
-    page.wait_for_function(
-        "document.querySelector('#flow-download [data-field=label]').textContent.startsWith('failed')",
-        timeout=WAIT_MS,
-    )
+    wait_label(page, "stalled")
+    wait_label(page, "failed")
     assert "106015" in label(page)
     syslog = page.inner_text("#dev-bo-asa-syslog")
-    assert re.search(r"%ASA-6-302014: Teardown TCP connection \d+ .* Tunnel has been torn down", syslog)
+    assert re.search(
+        r"%ASA-6-302014: Teardown TCP connection \d+ .* Tunnel has been torn down", syslog
+    )
     stuck_at = float(bar.get_attribute("aria-valuenow"))
     page.select_option('select[name="speed"]', "paused")
     type_line(page, "bo-asa", "enable")
@@ -74,60 +84,39 @@ def test_the_download_dies_without_the_sysopt_and_survives_with_it(
     page.screenshot(path=str(ARTIFACTS / "live-default-drop-failed.png"), full_page=True)
 
     # The watcher saw the same: the failure, the same bytes, and cannot act.
-    student.wait_for_function(
-        "document.querySelector('#flow-download [data-field=label]').textContent.startsWith('failed')",
-        timeout=WAIT_MS,
+    wait_label(student, "failed")
+    assert (
+        student.locator('#flow-download [role="progressbar"]').get_attribute("aria-valuenow")
+        == str(stuck_at).rstrip("0").rstrip(".")
+        or True
     )
-    assert student.locator('#flow-download [role="progressbar"]').get_attribute(
-        "aria-valuenow"
-    ) == str(stuck_at).rstrip("0").rstrip(".") or True
     assert student.inner_text('#flow-download [data-field="bytes"]') == page.inner_text(
         '#flow-download [data-field="bytes"]'
     )
     assert student.locator(".terminal-input").count() == 0
+    # Controls are inert for a watcher; try anyway, as a curious student with devtools would.
     student.evaluate(
-        "htmx.trigger(document.querySelector('form[ws-send] [data-control=restart-download]').form, 'submit')"
+        "htmx.trigger(document.querySelector('[data-control=restart-download]').form, 'submit')"
     )
-    student.wait_for_function(
-        "document.getElementById('notice').textContent.includes('watch link')", timeout=WAIT_MS
-    )
+    wait_text(student, "notice", "watch link")
     assert label(page).startswith("failed")
     student.screenshot(path=str(ARTIFACTS / "live-watcher-refused.png"), full_page=True)
 
     # The fix: tick the ASDM box on both ASAs, clear the SAs, restart the download.
     for device in ("bo-asa", "ho-asa"):
         page.check(f'[data-control="preserve-{device}"]')
-        page.wait_for_function(
-            "d => document.getElementById(`dev-${d}-terminal`).textContent.includes('sysopt connection preserve-vpn-flows')",
-            arg=device,
-            timeout=WAIT_MS,
-        )
+        wait_text(page, f"dev-{device}-terminal", "sysopt connection preserve-vpn-flows")
     page.click('[data-control="clear-bo-asa"]')
     page.click('[data-control="restart-download"]')
     page.select_option('select[name="speed"]', "10x")
-    page.wait_for_function(
-        "document.querySelector('#flow-download [data-field=label]').textContent === 'running'",
-        timeout=WAIT_MS,
-    )
-    page.wait_for_function(
-        "document.getElementById('dev-bo-asa-sas').textContent.includes('PRESERVE')",
-        timeout=WAIT_MS,
-    )
+    wait_label(page, "running")
+    wait_text(page, "dev-bo-asa-sas", "PRESERVE")
     page.fill('input[name="for_s"]', "60")
     page.click('[data-control="cut"]')
-    page.wait_for_function(
-        "document.querySelector('#flow-download [data-field=label]').textContent.startsWith('stalled')",
-        timeout=WAIT_MS,
-    )
+    wait_label(page, "stalled")
     page.select_option('select[name="speed"]', "60x")
-    page.wait_for_function(
-        "document.querySelector('#flow-download [data-field=label]').textContent.startsWith('resumed at')",
-        timeout=WAIT_MS,
-    )
+    wait_label(page, "resumed at")
     page.screenshot(path=str(ARTIFACTS / "live-preserve-resumed.png"), full_page=True)
-    student.wait_for_function(
-        "document.querySelector('#flow-download [data-field=label]').textContent.startsWith('resumed at')",
-        timeout=WAIT_MS,
-    )
+    wait_label(student, "resumed at")
     page.select_option('select[name="speed"]', "paused")
     teacher.close()

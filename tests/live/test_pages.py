@@ -38,7 +38,9 @@ def test_it_starts_a_run_from_a_frozen_copy_of_the_scenario(builtins: None) -> N
     assert "you control this run" in html
     assert 'ws-connect="/ws/runs/' in html
     assert 'role="progressbar"' in html
-    assert "Preserve stateful VPN flows when the tunnel drops for Network Extension Mode (NEM)" in html
+    assert (
+        "Preserve stateful VPN flows when the tunnel drops for Network Extension Mode (NEM)" in html
+    )
     assert 'class="terminal-input"' in html
     assert "inert" not in html.split('class="controls-wrap"')[1][:20]
 

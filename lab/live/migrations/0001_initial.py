@@ -2,56 +2,109 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-import lab.live.models
 from django.db import migrations, models
+
+import lab.live.models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('scenarios', '0001_initial'),
+        ("scenarios", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Run',
+            name="Run",
             fields=[
-                ('id', models.CharField(default=lab.live.models.new_run_id, editable=False, max_length=16, primary_key=True, serialize=False)),
-                ('title', models.CharField(max_length=300)),
-                ('spec', models.JSONField(help_text='the scenario as the engine reads it, frozen at start')),
-                ('seed', models.BigIntegerField()),
-                ('speed', models.CharField(choices=[('paused', 'paused'), ('1x', '1x'), ('2x', '2x'), ('5x', '5x'), ('10x', '10x'), ('60x', '60x'), ('600x', '600x'), ('max', 'max')], default='1x', max_length=8)),
-                ('created', models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
-                ('control_digest', models.CharField(editable=False, max_length=64)),
-                ('watch_digest', models.CharField(editable=False, max_length=64)),
-                ('epoch', models.PositiveIntegerField(default=0, help_text='bumped by each reset')),
-                ('sim_t_us', models.BigIntegerField(default=0)),
-                ('saved_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('clock_running', models.BooleanField(default=False)),
-                ('lease_owner', models.CharField(blank=True, db_index=True, max_length=100)),
-                ('lease_until', models.DateTimeField(blank=True, null=True)),
-                ('scenario', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='runs', to='scenarios.scenario')),
+                (
+                    "id",
+                    models.CharField(
+                        default=lab.live.models.new_run_id,
+                        editable=False,
+                        max_length=16,
+                        primary_key=True,
+                        serialize=False,
+                    ),
+                ),
+                ("title", models.CharField(max_length=300)),
+                (
+                    "spec",
+                    models.JSONField(
+                        help_text="the scenario as the engine reads it, frozen at start"
+                    ),
+                ),
+                ("seed", models.BigIntegerField()),
+                (
+                    "speed",
+                    models.CharField(
+                        choices=[
+                            ("paused", "paused"),
+                            ("1x", "1x"),
+                            ("2x", "2x"),
+                            ("5x", "5x"),
+                            ("10x", "10x"),
+                            ("60x", "60x"),
+                            ("600x", "600x"),
+                            ("max", "max"),
+                        ],
+                        default="1x",
+                        max_length=8,
+                    ),
+                ),
+                ("created", models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
+                ("control_digest", models.CharField(editable=False, max_length=64)),
+                ("watch_digest", models.CharField(editable=False, max_length=64)),
+                ("epoch", models.PositiveIntegerField(default=0, help_text="bumped by each reset")),
+                ("sim_t_us", models.BigIntegerField(default=0)),
+                ("saved_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("clock_running", models.BooleanField(default=False)),
+                ("lease_owner", models.CharField(blank=True, db_index=True, max_length=100)),
+                ("lease_until", models.DateTimeField(blank=True, null=True)),
+                (
+                    "scenario",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="runs",
+                        to="scenarios.scenario",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created'],
+                "ordering": ["-created"],
             },
         ),
         migrations.CreateModel(
-            name='RunAction',
+            name="RunAction",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('seq', models.PositiveIntegerField()),
-                ('epoch', models.PositiveIntegerField(default=0)),
-                ('t_us', models.BigIntegerField(help_text='simulated time it applies at')),
-                ('wall', models.DateTimeField(default=django.utils.timezone.now)),
-                ('action', models.JSONField()),
-                ('run', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='actions', to='live.run')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("seq", models.PositiveIntegerField()),
+                ("epoch", models.PositiveIntegerField(default=0)),
+                ("t_us", models.BigIntegerField(help_text="simulated time it applies at")),
+                ("wall", models.DateTimeField(default=django.utils.timezone.now)),
+                ("action", models.JSONField()),
+                (
+                    "run",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="actions",
+                        to="live.run",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['run', 'seq'],
-                'constraints': [models.UniqueConstraint(fields=('run', 'seq'), name='one_action_per_seq')],
+                "ordering": ["run", "seq"],
+                "constraints": [
+                    models.UniqueConstraint(fields=("run", "seq"), name="one_action_per_seq")
+                ],
             },
         ),
     ]
