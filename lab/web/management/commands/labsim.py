@@ -23,6 +23,7 @@ from lab.engine import report
 from lab.engine.errors import LabError, SpecError
 from lab.engine.library import BUILTIN_SLUGS, builtin_dict
 from lab.engine.outcome import summary
+from lab.engine.pcap import export
 from lab.engine.sim import Simulation
 from lab.engine.spec import apply_overrides, parse_assignment, parse_scenario, variant
 from lab.engine.units import seconds
@@ -53,6 +54,19 @@ def parse_until(text: str | None) -> int | None:
         raise fail(f"--until: expected a number of seconds, got {text!r}") from None
     if not math.isfinite(value) or value < 0:
         raise fail(f"--until: must be a finite number of seconds >= 0, got {text!r}")
+    return seconds(value)
+
+
+def parse_seconds(flag: str, text: str | None) -> int | None:
+    """`--from`/`--to SECONDS` to microseconds."""
+    if text is None:
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        raise fail(f"{flag}: expected a number of seconds, got {text!r}") from None
+    if not math.isfinite(value) or value < 0:
+        raise fail(f"{flag}: must be a finite number of seconds >= 0, got {text!r}")
     return seconds(value)
 
 
@@ -160,6 +174,21 @@ class Command(BaseCommand):
         parser.add_argument(
             "--json", action="store_true", help="print outcome.summary as one JSON object"
         )
+        parser.add_argument(
+            "--pcap",
+            metavar="FILE",
+            help="instead of the report, write the packets of --link between --from and --to "
+            "as a libpcap file (and FILE.esp_sa, Wireshark's ESP SA table, when it has ESP)",
+        )
+        parser.add_argument(
+            "--link", metavar="NAME", help="--pcap: the link to capture, e.g. internet"
+        )
+        parser.add_argument(
+            "--from", dest="from_s", metavar="S", help="--pcap: window start (default 0)"
+        )
+        parser.add_argument(
+            "--to", dest="to_s", metavar="S", help="--pcap: window end (default start + 60)"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         source: str = options["scenario"]
@@ -167,6 +196,13 @@ class Command(BaseCommand):
         seed = parse_seed(options["seed"])
         sets = parse_sets(options["sets"])
         variant_name: str | None = options["variant"]
+        pcap_file: str | None = options.get("pcap")
+        from_us = parse_seconds("--from", options.get("from_s"))
+        to_us = parse_seconds("--to", options.get("to_s"))
+        if pcap_file is None and (options.get("link") or from_us is not None or to_us is not None):
+            raise fail("--link, --from and --to go with --pcap FILE")
+        if pcap_file is not None and not options.get("link"):
+            raise fail("--pcap needs --link NAME (e.g. bo-inside, internet, ho-inside)")
 
         data = load(source)
         try:
@@ -180,6 +216,9 @@ class Command(BaseCommand):
                 data = apply_overrides(data, {path: value})
             except SpecError as exc:
                 raise fail(f"--set {text}: {exc}") from None
+        if pcap_file is not None:
+            self._pcap(source, data, seed, pcap_file, options["link"], from_us, to_us)
+            return
         try:
             scenario = parse_scenario(data)
             sim = Simulation(scenario, seed)
@@ -191,3 +230,29 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps(summary(sim), default=_jsonable))
         else:
             self.stdout.write(report.render(sim, variant=variant_name), ending="")
+
+    def _pcap(
+        self,
+        source: str,
+        data: dict[str, Any],
+        seed: int | None,
+        file: str,
+        link: str,
+        from_us: int | None,
+        to_us: int | None,
+    ) -> None:
+        start = from_us or 0
+        end = start + 60 * 1_000_000 if to_us is None else to_us
+        try:
+            capture = export(parse_scenario(data), seed, [], link, start, end)
+        except LabError as exc:
+            raise fail(f"{source}: {exc}") from None
+        try:
+            Path(file).write_bytes(capture.pcap)
+            sa_file = Path(file + ".esp_sa")
+            if capture.esp_sa:
+                sa_file.write_text(capture.esp_sa, encoding="utf-8")
+        except OSError as exc:
+            raise fail(f"{file}: cannot write: {exc.strerror or exc}") from None
+        extra = f" and {sa_file}" if capture.esp_sa else ""
+        self.stdout.write(f"{capture.packets} packets on {link} written to {file}{extra}")
