@@ -47,6 +47,16 @@ def _seconds(v: Any, field: str) -> float | None:
     return s
 
 
+def _millis(v: Any, field: str) -> float:
+    try:
+        ms = float(v)
+    except (TypeError, ValueError):
+        raise SchemaError(f"{field}: expected a number of milliseconds") from None
+    if not 0 <= ms <= 60_000:
+        raise SchemaError(f"{field}: must be between 0 and 60000 ms")
+    return ms
+
+
 def _flag(v: Any, field: str) -> bool:
     if isinstance(v, bool):
         return v
@@ -79,6 +89,7 @@ def _choice(options: tuple[str, ...]) -> Any:
 SCHEMA: dict[str, dict[str, tuple[Any, bool]]] = {
     "cut": {"link": (_name, True), "for_s": (_seconds, False)},
     "restore": {"link": (_name, True)},
+    "link_delay": {"link": (_name, True), "delay_ms": (_millis, True), "for_s": (_seconds, False)},
     "set_sysopt": {
         "device": (_name, True),
         "option": (_choice(SYSOPT_OPTIONS), True),

@@ -23,6 +23,7 @@ LEVELS = {  # ASA logging levels, as `logging buffered` names them
     7: "debugging",
 }
 TIMELINE_ENTRIES = 60
+RESUME_EVENTS = ("resume", "undo", "late_acks")  # data moves again after a stall
 TUNNEL_STATE_CLASS = {"up": "ok", "rekeying": "ok", "negotiating": "warn", "down": "bad"}
 _LEVEL = re.compile(r"%[A-Z]+-(\d)-\d+:")
 
@@ -276,7 +277,7 @@ def chart(rt: Runtime, flow_id: str) -> dict[str, Any]:
             markers.append({"kind": "sa-deleted", "x": x(t), "label": "SAs deleted"})
         elif kind == "retransmit" and e.get("flow") == flow_id:
             markers.append({"kind": "retransmit", "x": x(t), "label": "retransmission"})
-        elif kind == "flow" and e.get("flow") == flow_id and e["event"] == "resume":
+        elif kind == "flow" and e.get("flow") == flow_id and e["event"] in RESUME_EVENTS:
             markers.append({"kind": "resume", "x": x(t), "label": "resumed"})
     if outage_from is not None:
         fx = x(max(outage_from, start))

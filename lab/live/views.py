@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlencode
 
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from asgiref.sync import sync_to_async
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from lab import specs
+from lab.engine.pcap import CaptureError, export_pcap
+from lab.engine.units import S
 from lab.live import frames, host, tokens
 from lab.live.consumers import SESSION_KEYS
 from lab.live.models import Run
@@ -82,6 +86,7 @@ def run_page(request: HttpRequest, run_id: str) -> HttpResponse:
         present=present,
         ws_url=ws_url,
         base_template="live/embed_base.html" if embed else "base.html",
+        **_capture_form(run),
         **_links(request, run, role, token),
     )
     response = render(request, "live/run.html", ctx)
@@ -112,5 +117,80 @@ def run_recording(request: HttpRequest, run_id: str) -> HttpResponse:
         end_s=end_us // 1_000_000,
         end_clock=frames.present.clock(end_us),
         ws_url=f"/ws/runs/{run.id}/recording/",
+        **_capture_form(run),
     )
     return render(request, "live/recording.html", ctx)
+
+
+def _capture_request(run: Run, query: Any) -> tuple[dict[str, Any], dict[str, str]]:
+    """The capture form's values and its errors by field (empty: valid)."""
+    links = specs_links(run)
+    values = {
+        "link": query.get("link", "internet" if "internet" in links else links[0]),
+        "from_s": query.get("from_s", "0"),
+        "to_s": query.get("to_s", "30"),
+    }
+    errors: dict[str, str] = {}
+    if values["link"] not in links:
+        errors["link"] = f"choose one of {', '.join(links)}"
+    for key in ("from_s", "to_s"):
+        try:
+            values[key] = float(values[key])
+            if values[key] < 0:
+                raise ValueError
+        except (TypeError, ValueError):
+            errors[key] = "a number of seconds, 0 or more"
+    if not errors and values["to_s"] <= values["from_s"]:
+        errors["to_s"] = "must be after the start of the window"
+    return values, errors
+
+
+def _capture_form(run: Run) -> dict[str, Any]:
+    """The capture form as the page first shows it."""
+    values, _ = _capture_request(run, {})
+    return {"links": specs_links(run), "values": values, "errors": {}}
+
+
+def specs_links(run: Run) -> list[str]:
+    return [link["id"] for link in run.spec["topology"]["links"]]
+
+
+async def run_capture(request: HttpRequest, run_id: str) -> HttpResponse:
+    """A libpcap file of one link for a window of the run, or its Wireshark esp_sa file.
+
+    Built in a worker thread from the run's log, so a run's stepping loop never waits."""
+    run = await Run.objects.filter(pk=run_id).afirst()
+    if run is None:
+        raise Http404("no such run")
+    session_keys = await sync_to_async(lambda: request.session.get(SESSION_KEYS, {}))()
+    if run.role_of(session_keys.get(run.id)) is None:
+        return await sync_to_async(_denied)(request, "This browser holds no link for this run.")
+    values, errors = _capture_request(run, request.GET)
+    if not errors:
+        actions = await sync_to_async(host.log_of)(run)
+        try:
+            pcap, esp_sa = await sync_to_async(export_pcap, thread_sensitive=False)(
+                run.spec,
+                run.seed,
+                actions,
+                values["link"],
+                int(values["from_s"] * S),
+                int(values["to_s"] * S),
+            )
+        except CaptureError as exc:
+            errors["window"] = str(exc)
+        else:
+            name = f"{run.spec.get('slug', 'run')}-{run.id}-{values['link']}"
+            if request.GET.get("format") == "esp_sa":
+                if not esp_sa:
+                    errors["format"] = "this window holds no ESP: there is nothing to decrypt"
+                else:
+                    response = HttpResponse(esp_sa, content_type="text/plain; charset=utf-8")
+                    response["Content-Disposition"] = f'attachment; filename="{name}.pcap.esp_sa"'
+                    return response
+            if not errors:
+                response = HttpResponse(pcap, content_type="application/vnd.tcpdump.pcap")
+                response["Content-Disposition"] = f'attachment; filename="{name}.pcap"'
+                return response
+    ctx = {"run": run, "values": values, "errors": errors, "links": specs_links(run)}
+    return await sync_to_async(render)(request, "live/capture.html", ctx, status=400)

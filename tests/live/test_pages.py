@@ -119,3 +119,34 @@ def test_the_recording_page_needs_a_link_too(builtins: None) -> None:
     assert f'ws-connect="/ws/runs/{run.id}/recording/"' in html
     assert 'id="seek"' in html
     assert Client().get(f"/runs/{run.id}/recording/").status_code == 403
+
+
+def test_the_capture_downloads_a_pcap_and_its_esp_keys(builtins: None) -> None:
+    owner = Client()
+    run = start(owner)
+    html = owner.get(f"/runs/{run.id}/").content.decode()
+    assert f'action="/runs/{run.id}/capture/"' in html
+    response = owner.get(f"/runs/{run.id}/capture/?link=internet&from_s=0&to_s=5&format=pcap")
+    assert response.status_code == 200
+    assert response["Content-Disposition"].endswith('-internet.pcap"')
+    assert response.content[:4] == bytes.fromhex("d4c3b2a1")  # libpcap, little-endian
+    keys = owner.get(f"/runs/{run.id}/capture/?link=internet&from_s=0&to_s=5&format=esp_sa")
+    assert keys.status_code == 200
+    assert keys.content.decode().count('"IPv4"') >= 2  # one SA each way
+
+
+def test_the_capture_says_what_is_wrong_with_the_window(builtins: None) -> None:
+    owner = Client()
+    run = start(owner)
+    cases = [
+        ("link=moon&from_s=0&to_s=5", "choose one of bo-inside, internet, ho-inside"),
+        ("link=internet&from_s=x&to_s=5", "a number of seconds"),
+        ("link=internet&from_s=9&to_s=5", "must be after the start"),
+        ("link=internet&from_s=0&to_s=500", "60 s"),
+        ("link=ho-inside&from_s=0&to_s=5&format=esp_sa", "no ESP"),
+    ]
+    for query, message in cases:
+        response = owner.get(f"/runs/{run.id}/capture/?{query}")
+        assert response.status_code == 400, query
+        assert message in response.content.decode(), (query, message)
+    assert Client().get(f"/runs/{run.id}/capture/?link=internet").status_code == 403
