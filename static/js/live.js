@@ -59,7 +59,8 @@
   });
   document.body.addEventListener("htmx:wsAfterMessage", () => {
     applyLevelFilters();
-    for (const out of document.querySelectorAll(".terminal-output")) out.scrollTop = out.scrollHeight;
+    // Newest lines at the bottom, as on the console.
+    for (const out of document.querySelectorAll(".terminal-output, .syslog")) out.scrollTop = out.scrollHeight;
   });
   const connection = document.getElementById("connection");
   document.body.addEventListener("htmx:wsOpen", () => {
@@ -118,4 +119,5 @@
     });
   }
   applyLevelFilters();
+  for (const out of document.querySelectorAll(".terminal-output, .syslog")) out.scrollTop = out.scrollHeight;
 })();
