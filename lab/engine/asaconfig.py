@@ -92,6 +92,7 @@ class TunnelGroup:
     keepalive_retry: int = 2
     keepalive_disabled: bool = False
     has_ipsec_attributes: bool = False
+    has_general_attributes: bool = False
 
 
 @dataclass
@@ -149,7 +150,12 @@ class AsaConfig:
     sysopt: Sysopt = field(default_factory=Sysopt)
     logging: Logging = field(default_factory=Logging)
     service: Service = field(default_factory=Service)
+    # Lines kept verbatim, in `show running-config` order (configtext.rank); a block's
+    # sub-mode lines follow its head in the same string, one per line, indented.
     unmodelled: list[str] = field(default_factory=list)
+    # Sub-mode lines kept verbatim under a modelled head (`crypto isakmp policy 10`,
+    # `tunnel-group X general-attributes`...): head -> lines (without indentation).
+    sub_extra: dict[str, list[str]] = field(default_factory=dict)
 
     # -- lookups the engine needs --------------------------------------------------------
     def interface_by_nameif(self, nameif: str) -> Interface | None:
@@ -216,6 +222,16 @@ class Mode:
     def __init__(self, kind: str = "config", key: str | int | None = None) -> None:
         self.kind = kind  # config | if | isakmp-policy | tunnel-ipsec | tunnel-general
         self.key = key
+
+    def head(self) -> str:
+        """The config line that opened this sub-mode (the key of its kept lines)."""
+        return {
+            "config": "",
+            "if": f"interface {self.key}",
+            "isakmp-policy": f"crypto isakmp policy {self.key}",
+            "tunnel-ipsec": f"tunnel-group {self.key} ipsec-attributes",
+            "tunnel-general": f"tunnel-group {self.key} general-attributes",
+        }[self.kind]
 
     @property
     def prompt_suffix(self) -> str:
@@ -297,8 +313,6 @@ def _apply_submode(cfg: AsaConfig, mode: Mode, w: list[str], negate: bool) -> bo
                 ifc.address, ifc.mask = w[2], w[3]
         elif w[0] == "shutdown":
             ifc.shutdown = not negate
-        elif w[0] in ("speed", "duplex", "description", "management-only"):
-            ifc.extra.append(("no " if negate else "") + " ".join(w))
         else:
             return False
         return True
@@ -307,8 +321,11 @@ def _apply_submode(cfg: AsaConfig, mode: Mode, w: list[str], negate: bool) -> bo
         key = w[0]
         if key == "lifetime":
             pol.lifetime_s = IKE_LIFETIME_DEFAULT_S if negate else _ike_lifetime(_need(w, 2)[1])
-        elif key in ("authentication", "encryption", "hash"):
-            setattr(pol, key, _need(w, 2)[1])
+        elif key in POLICY_CHOICES:
+            value = _need(w, 2)[1]
+            if value not in POLICY_CHOICES[key]:
+                raise ConfigLineError(INVALID)
+            setattr(pol, key, value)
         elif key == "group":
             pol.group = _int(_need(w, 2)[1], 1, 24)
         else:
@@ -316,6 +333,8 @@ def _apply_submode(cfg: AsaConfig, mode: Mode, w: list[str], negate: bool) -> bo
         return True
     if mode.kind == "tunnel-ipsec":
         tg = cfg.tunnel_groups[str(mode.key)]
+        if w[:2] == ["ikev1", "pre-shared-key"]:  # 8.4 and later spell it so
+            w = w[1:]
         if w[0] == "pre-shared-key":
             tg.pre_shared_key = "" if negate else _need(w, 2)[1]
         elif w[:2] == ["isakmp", "keepalive"]:
@@ -324,6 +343,13 @@ def _apply_submode(cfg: AsaConfig, mode: Mode, w: list[str], negate: bool) -> bo
             return False
         return True
     return False
+
+
+POLICY_CHOICES = {
+    "authentication": ("pre-share", "rsa-sig", "crack"),
+    "encryption": ("des", "3des", "aes", "aes-192", "aes-256"),
+    "hash": ("sha", "md5"),
+}
 
 
 def _keepalive(tg: TunnelGroup, w: list[str], negate: bool) -> None:
@@ -379,7 +405,7 @@ def _apply_top(cfg: AsaConfig, w: list[str], negate: bool) -> Mode:  # noqa: C90
     elif head == "domain-name":
         cfg.domain_name = "" if negate else _need(w, 2)[1]
     elif head == "enable" and len(w) >= 2 and w[1] == "password":
-        cfg.enable_password = "" if negate else _need(w, 3)[2]
+        cfg.enable_password = "" if negate else " ".join(_need(w, 3)[2:4])
     elif head == "interface":
         name = _need(w, 2)[1]
         cfg.interfaces.setdefault(name, Interface(name))
@@ -400,6 +426,8 @@ def _apply_top(cfg: AsaConfig, w: list[str], negate: bool) -> Mode:  # noqa: C90
             entries = cfg.access_lists.get(name, [])
             if text in entries:
                 entries.remove(text)
+            if not entries:
+                cfg.access_lists.pop(name, None)
         else:
             cfg.access_lists.setdefault(name, []).append(text)
     elif head == "sysopt":
@@ -413,22 +441,36 @@ def _apply_top(cfg: AsaConfig, w: list[str], negate: bool) -> Mode:  # noqa: C90
     elif head == "crypto":
         return _crypto(cfg, w[1:], negate)
     elif head == "tunnel-group":
-        name = _need(w, 3)[1]
-        if w[2] == "type":
-            tg = cfg.tunnel_groups.setdefault(name, TunnelGroup(name))
-            tg.type = _need(w, 4)[3]
-        elif w[2] == "ipsec-attributes":
-            tg = cfg.tunnel_groups.setdefault(name, TunnelGroup(name))
-            tg.has_ipsec_attributes = True
-            return Mode("tunnel-ipsec", name)
-        elif w[2] == "general-attributes":
-            cfg.tunnel_groups.setdefault(name, TunnelGroup(name))
-            return Mode("tunnel-general", name)
-        else:
-            raise ConfigLineError(INVALID)
+        return _tunnel_group(cfg, w, negate)
     else:
         raise Unmodelled(" ".join(w))
     return top
+
+
+def _tunnel_group(cfg: AsaConfig, w: list[str], negate: bool) -> Mode:
+    name = _need(w, 3)[1]
+    if negate and len(w) == 3 and w[2] == "type":
+        cfg.tunnel_groups.pop(name, None)
+        return Mode()
+    if w[2] == "type":
+        kind = _need(w, 4)[3]
+        if kind not in TUNNEL_GROUP_TYPES:
+            raise ConfigLineError(INVALID)
+        cfg.tunnel_groups.setdefault(name, TunnelGroup(name)).type = kind
+        return Mode()
+    if w[2] == "ipsec-attributes":
+        tg = cfg.tunnel_groups.setdefault(name, TunnelGroup(name))
+        tg.has_ipsec_attributes = True
+        return Mode("tunnel-ipsec", name)
+    if w[2] == "general-attributes":
+        cfg.tunnel_groups.setdefault(name, TunnelGroup(name)).has_general_attributes = True
+        return Mode("tunnel-general", name)
+    if w[2] == "webvpn-attributes":
+        raise Unmodelled(" ".join(w))
+    raise ConfigLineError(INVALID)
+
+
+TUNNEL_GROUP_TYPES = ("ipsec-l2l", "ipsec-ra", "remote-access", "webvpn")
 
 
 def _sysopt(cfg: AsaConfig, w: list[str], negate: bool) -> None:
@@ -456,12 +498,12 @@ def _timeouts(cfg: AsaConfig, w: list[str], negate: bool) -> None:
         "half-closed": ("half_closed_s", TIMEOUT_CONN_MIN_S),
     }
     known |= {"udp": ("udp_s", 60), "icmp": ("icmp_s", 0)}
+    if not any(k in known for k in w[::2]):
+        raise Unmodelled("timeout " + " ".join(w))
     if len(w) < 2 or len(w) % 2:
         raise ConfigLineError(INCOMPLETE)
     pairs = list(zip(w[::2], w[1::2], strict=True))
-    if any(k not in known for k, _ in pairs):
-        if all(k not in known for k, _ in pairs):
-            raise Unmodelled("timeout " + " ".join(w))
+    if any(k not in known for k, _ in pairs):  # [U] the lab keeps modelled timeouts apart
         raise ConfigLineError(INVALID)
     values = {k: _timeout(v, known[k][1]) for k, v in pairs}
     for k, v in values.items():
@@ -503,10 +545,19 @@ def _crypto(cfg: AsaConfig, w: list[str], negate: bool) -> Mode:
             prio = _int(_need(w, 3)[2], 1, 65535)
             if negate:
                 cfg.isakmp_policies.pop(prio, None)
+                cfg.sub_extra.pop(f"crypto isakmp policy {prio}", None)
                 return Mode()
+            fresh = prio not in cfg.isakmp_policies
             cfg.isakmp_policies.setdefault(prio, IsakmpPolicy(prio))
             if len(w) > 3:  # one-line form: crypto isakmp policy 50 lifetime 0
-                _apply_submode(cfg, Mode("isakmp-policy", prio), w[3:], False) or _raise(INVALID)
+                try:
+                    _apply_submode(cfg, Mode("isakmp-policy", prio), w[3:], False) or _raise(
+                        INVALID
+                    )
+                except ConfigLineError:
+                    if fresh:
+                        del cfg.isakmp_policies[prio]
+                    raise
             return Mode("isakmp-policy", prio)
         if w[1] == "enable":
             ifname = _need(w, 3)[2]
@@ -518,6 +569,8 @@ def _crypto(cfg: AsaConfig, w: list[str], negate: bool) -> Mode:
         raise Unmodelled("crypto " + " ".join(w))
     if kind == "ipsec":
         _need(w, 2)
+        if w[1] == "ikev1" and w[2:3] == ["transform-set"]:  # 8.4 and later spell it so
+            w = w[:1] + w[2:]
         if w[1] == "transform-set":
             name = _need(w, 4)[2]
             if negate:
@@ -569,10 +622,15 @@ def _crypto_map(cfg: AsaConfig, w: list[str], negate: bool) -> Mode:
         else:
             entry.lifetime_kb = None if negate else value
     elif rest[:2] == ["set", "pfs"]:
-        entry.pfs_group = None if negate else int((rest + ["group2"])[2].removeprefix("group"))
+        group = (rest + ["group2"])[2]
+        if group not in ("group1", "group2", "group5"):
+            raise ConfigLineError(INVALID)
+        entry.pfs_group = None if negate else int(group.removeprefix("group"))
     else:
         raise Unmodelled("crypto map " + " ".join(w))
     cfg.crypto_maps[(name, seq)] = entry
+    if entry == CryptoMapEntry(name, seq):  # every line of the entry removed
+        del cfg.crypto_maps[(name, seq)]
     return Mode()
 
 
@@ -593,13 +651,38 @@ class ImportResult:
 SKIP_PREFIXES = ("!", ":", "ASA Version", "PIX Version", "Cryptochecksum", "end")
 
 
+def keep_unmodelled(cfg: AsaConfig, text: str) -> int:
+    """Keep a top-level line verbatim, in `show running-config` order; return its index."""
+    from .configtext import rank
+
+    mine = rank(text)
+    index = len(cfg.unmodelled)
+    while index and rank(cfg.unmodelled[index - 1]) > mine:
+        index -= 1
+    cfg.unmodelled.insert(index, text)
+    return index
+
+
 def import_config(text: str) -> ImportResult:
-    """Read a running config (one command per line, sub-mode lines indented)."""
+    """Read a running config (one command per line, sub-mode lines indented).
+
+    Text whose line breaks were lost (the seed's printed sample) is read from the first
+    such line on by `configtext.split_run_together`, best effort. Every line ends up
+    modelled, kept verbatim (a warning) or refused (an error); none is dropped silently.
+    """
+    from .configtext import looks_run_together, split_run_together
+
     cfg = AsaConfig()
     warnings: list[tuple[int, str]] = []
     errors: list[tuple[int, str]] = []
     mode = Mode()
-    for number, raw in enumerate(text.splitlines(), start=1):
+    block: int | None = None  # index in cfg.unmodelled of the kept block being read
+    numbered = list(enumerate(text.splitlines(), start=1))
+    for at, (_, raw) in enumerate(numbered):
+        if looks_run_together(raw):
+            numbered = numbered[:at] + split_run_together(numbered[at:])
+            break
+    for number, raw in numbered:
         line = raw.rstrip()
         stripped = line.strip()
         if not stripped:
@@ -609,13 +692,23 @@ def import_config(text: str) -> ImportResult:
             continue
         if stripped.startswith(SKIP_PREFIXES):
             continue
-        if not line[0].isspace():
-            mode = Mode()
+        indented = line[0].isspace()
+        if not indented:
+            mode, block = Mode(), None
+        elif block is not None:  # a sub-mode line of a block the lab keeps verbatim
+            cfg.unmodelled[block] += "\n" + line
+            warnings.append((number, f"kept but not simulated: {stripped}"))
+            continue
         try:
             mode = apply_line(cfg, mode, stripped)
         except Unmodelled:
-            cfg.unmodelled.append(stripped)
             warnings.append((number, f"kept but not simulated: {stripped}"))
+            if indented and mode.kind == "if":
+                cfg.interfaces[str(mode.key)].extra.append(stripped)
+            elif indented and mode.kind != "config":
+                cfg.sub_extra.setdefault(mode.head(), []).append(stripped)
+            else:
+                mode, block = Mode(), keep_unmodelled(cfg, stripped)
         except ConfigLineError as exc:
             errors.append((number, f"{exc}: {stripped}"))
     return ImportResult(cfg, warnings, errors)

@@ -12,6 +12,7 @@ from typing import Any
 
 from .asaconfig import AsaConfig
 from .platforms import PLATFORMS, Platform
+from .sacounters import Baseline, SaTraffic
 from .spec import Node
 from .syslog import LogLine, clock_text, make_line
 from .units import hms
@@ -86,6 +87,10 @@ class SideSa:
     keys_out: Any = None
     ctx_in: int = 0
     ctx_out: int = 0
+    # Traffic counters are read lazily from the flows (sacounters.py): the bytes each
+    # crossing flow had transferred when this SA was created.
+    baseline: Baseline = field(default_factory=dict)
+    zeroed: SaTraffic = field(default_factory=SaTraffic)  # at `clear crypto ipsec sa counters`
 
 
 @dataclass
@@ -98,9 +103,12 @@ class Gateway:
     asp_drops: Counter[str] = field(default_factory=Counter)
     sas: dict[str, SideSa] = field(default_factory=dict)  # tunnel id -> current SA
     ike_up: dict[str, int] = field(default_factory=dict)  # tunnel id -> IKE SA created at
+    # tunnel id -> traffic of the IKE session's SAs already deleted or rekeyed (113019)
+    retired: dict[str, SaTraffic] = field(default_factory=dict)
     next_conn_id: int = 1
     most_used: int = 0
     cli_errors: int = 0
+    asp_cleared_us: int | None = None  # `clear asp drop` (None: never)
     logged: int = 0  # messages ever accepted into the buffer (`show logging` count)
 
     @property

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from . import keys
+from . import keys, sacounters
 from .asaconfig import IPSEC_LIFETIME_DEFAULT_KB, IPSEC_LIFETIME_DEFAULT_S
 from .core import cancel
 from .gateway import Gateway, SideSa
@@ -145,6 +145,7 @@ def _established(sim: Simulation, t: TunnelRun) -> None:
         t.ike_created_us = sim.now
         for gw in (initiator, responder):
             gw.ike_up[t.id] = sim.now
+            gw.retired[t.id] = sacounters.SaTraffic()
             if _asa(gw):
                 gw.log(sim.now, 713119, peer=_peer_ip(sim, t, gw))
         lifetimes = [gw.cfg.ike_lifetime_s() for gw in (a, b) if gw.cfg]
@@ -156,6 +157,7 @@ def _established(sim: Simulation, t: TunnelRun) -> None:
     secs, kb = _lifetime(sim, t)
     rekey = t.state == "rekeying"
     t.msgid = sim.rng.getrandbits(32)
+    baseline = sacounters.snapshot(sim, t)
     for gw, out, inb in ((initiator, out_i, out_r), (responder, out_r, out_i)):
         old = gw.sas.get(t.id)
         sa = SideSa(
@@ -170,7 +172,10 @@ def _established(sim: Simulation, t: TunnelRun) -> None:
             keys_out=out,
             ctx_in=sim.rng.randrange(0x10000, 0x100000),
             ctx_out=sim.rng.randrange(0x10000, 0x100000),
+            baseline=baseline,
         )
+        if old is not None:
+            retire(sim, t, gw, old)
         gw.sas[t.id] = sa
         if _asa(gw):
             peer = _peer_ip(sim, t, gw)
@@ -329,6 +334,8 @@ def delete_side(sim: Simulation, t: TunnelRun, gw: Gateway, *, ike: bool, reason
     from .forwarding import teardown
 
     sa = gw.sas.pop(t.id, None)
+    if sa is not None:
+        retire(sim, t, gw, sa)
     if sa is not None and _asa(gw):
         _log_sa(sim, t, gw, 602304, sa)
     if sa is not None and gw.stateful and not sa.preserve:
@@ -336,6 +343,7 @@ def delete_side(sim: Simulation, t: TunnelRun, gw: Gateway, *, ike: bool, reason
             teardown(sim, gw, conn, "Tunnel has been torn down")
     if ike and t.id in gw.ike_up:
         started = gw.ike_up.pop(t.id)
+        carried = gw.retired.pop(t.id, sacounters.SaTraffic())
         cancel(t.dpd.pop(gw.id, None))
         if _asa(gw):
             peer = _peer_ip(sim, t, gw)
@@ -345,8 +353,8 @@ def delete_side(sim: Simulation, t: TunnelRun, gw: Gateway, *, ike: bool, reason
                 group=peer,
                 peer=peer,
                 duration=_dur(sim.now - started),
-                xmt=0,
-                rcv=0,
+                xmt=carried.bytes_out,
+                rcv=carried.bytes_in,
                 reason=reason,
             )
         if not any(t.id in g.ike_up for g in _ends(sim, t)):
@@ -360,6 +368,25 @@ def delete_side(sim: Simulation, t: TunnelRun, gw: Gateway, *, ike: bool, reason
             cancel(t.timers.pop(name, None))
         _move(sim, t, "deleted", reason)
     sim.touch()
+
+
+def sa_traffic(sim: Simulation, t: TunnelRun, gw: Gateway) -> sacounters.SaTraffic:
+    """What gw's current SA of the tunnel has carried (zero when it has none)."""
+    sa = gw.sas.get(t.id)
+    if sa is None:
+        return sacounters.SaTraffic()
+    return sacounters.traffic(sim, t, gw, sa.baseline)
+
+
+def session_traffic(sim: Simulation, t: TunnelRun, gw: Gateway) -> sacounters.SaTraffic:
+    """What the whole IKE session carried: its retired SAs plus the current one."""
+    return gw.retired.get(t.id, sacounters.SaTraffic()) + sa_traffic(sim, t, gw)
+
+
+def retire(sim: Simulation, t: TunnelRun, gw: Gateway, sa: SideSa) -> None:
+    """An SA goes (deleted or rekeyed): fold what it carried into the session's total."""
+    if t.id in gw.retired:
+        gw.retired[t.id] = gw.retired[t.id] + sacounters.traffic(sim, t, gw, sa.baseline)
 
 
 def _dur(us: int) -> str:

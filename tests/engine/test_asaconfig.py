@@ -29,7 +29,10 @@ def test_it_imports_what_it_models_and_keeps_the_rest() -> None:
     assert cfg.isakmp_policies[50].lifetime_s == 0
     assert cfg.crypto_maps[("map1", 5)].peers == ["209.165.200.10"]
     assert cfg.interfaces["Ethernet0/0"].extra == ["speed 100"]
-    assert result.warnings == [(13, "kept but not simulated: threat-detection basic-threat")]
+    assert result.warnings == [
+        (4, "kept but not simulated: speed 100"),
+        (13, "kept but not simulated: threat-detection basic-threat"),
+    ]
     assert cfg.unmodelled == ["threat-detection basic-threat"]
 
 
