@@ -10,6 +10,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -87,17 +88,46 @@ def lab_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
     server.stop()
 
 
-@pytest.fixture(scope="session")
-def chromium() -> Iterator[object]:
-    """Headless Debian Chromium through Playwright; never `playwright install`."""
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Any]:
+    """Headless Debian Chromium through Playwright; never `playwright install`.
+
+    Module-scoped: Playwright's sync API keeps an event loop running in this thread while
+    the browser is open, which async tests elsewhere must not meet. The ORM calls a browser
+    test makes meanwhile are plain synchronous code, so Django may allow them."""
     if not CHROMIUM.exists():
         pytest.fail(
             f"{CHROMIUM} is missing: the browser tests need the Debian package `chromium` "
-            "(`./dev test` installs it)"
+            "(`./dev test` installs it; or `apt-get install chromium`)",
+            pytrace=False,
         )
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as p:
+    with pytest.MonkeyPatch.context() as mp, sync_playwright() as p:
+        mp.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
         browser = p.chromium.launch(executable_path=str(CHROMIUM))
         yield browser
         browser.close()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_channel_layer() -> Iterator[None]:
+    """Each test has its own event loop: give it its own channel layer instance too
+    (channels-redis keeps locks and buffers bound to the loop that first used them)."""
+    yield
+    from channels.layers import channel_layers
+
+    channel_layers.backends.clear()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _close_worker_thread_connections(request: pytest.FixtureRequest) -> Iterator[None]:
+    """The async ORM keeps its database connection in asgiref's worker thread; close it
+    before the test database is dropped (PostgreSQL refuses to drop a database in use)."""
+    if "django_db_setup" in request.fixturenames or os.environ.get("DATABASE_URL"):
+        request.getfixturevalue("django_db_setup")
+    yield
+    from asgiref.sync import async_to_sync, sync_to_async
+    from django.db import connections
+
+    async_to_sync(sync_to_async(connections.close_all))()

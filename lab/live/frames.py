@@ -34,14 +34,31 @@ class Renderer:
     """Renders the regions of one run; keeps the static topology picture."""
 
     def __init__(self, rt: Runtime) -> None:
-        self.svg = render_svg(to_graph(parse_scenario(rt.spec).topology), id_prefix="live")
+        self.graph = to_graph(parse_scenario(rt.spec).topology)
+        # The picture depends only on the graph and the link/tunnel words: a run sees a
+        # handful of states, and laying out the graph costs ~3 ms each time.
+        self._svgs: dict[tuple[tuple[tuple[str, str], ...], ...], str] = {}
+
+    def svg(self, topo: dict[str, Any]) -> str:
+        """The topology picture with the run's state as classes (cut, moving, tunnel state)."""
+        links = {
+            x["id"]: "cut" if not x["up"] else "moving" if x["moving"] else "up"
+            for x in topo["links"]
+        }
+        tunnels = {t["id"]: t["state"] for t in topo["tunnels"]}
+        key = (tuple(links.items()), tuple(tunnels.items()))
+        if (svg := self._svgs.get(key)) is None:
+            state = {"links": links, "tunnels": tunnels}
+            svg = self._svgs[key] = render_svg(self.graph, id_prefix="live", state=state)
+        return svg
 
     def context(self, rt: Runtime, *, speed: str, epoch: int) -> dict[str, Any]:
         sim = rt.sim
         wan = [x for x in sim.links if x not in ("bo-inside", "ho-inside")] or list(sim.links)
+        topo = present.topology_state(rt)
         return {
-            "svg": self.svg,
-            "topo": present.topology_state(rt),
+            "svg": self.svg(topo),
+            "topo": topo,
             "flows": [present.flow_status(rt, f) for f in sim.flows],
             "charts": [dict(present.chart(rt, f), flow=f) for f in sim.flows],
             "devices": [present.device_status(rt, d) for d in devices(rt)],

@@ -320,19 +320,27 @@ def _sites(g: Any, lay: Layout) -> list[str]:
     return parts
 
 
-def _links(g: Any, lay: Layout) -> list[str]:
+def _state(state: dict[str, dict[str, str]] | None, kind: str, item: str) -> str:
+    """Extra CSS classes for a link or tunnel of a live run (" is-cut", " is-down"...)."""
+    value = (state or {}).get(kind, {}).get(item)
+    return f" is-{escape(value)}" if value else ""
+
+
+def _links(g: Any, lay: Layout, state: dict[str, dict[str, str]] | None = None) -> list[str]:
     parts, crossing = [], []
     for u, v, a in g.edges(data=True):
         bu, bv = lay.boxes[u], lay.boxes[v]
         if (u in lay.left) != (v in lay.left) and not {u, v} & lay.middle:
             crossing.append(a)
             parts.append(
-                f'<path class="link wan" d="M{bu.x:g},{bu.y:g} L{lay.cx:g},{lay.cy:g} '
-                f'L{bv.x:g},{bv.y:g}"><title>link {escape(a["id"])}</title></path>'
+                f'<path class="link wan{_state(state, "links", a["id"])}" '
+                f'd="M{bu.x:g},{bu.y:g} L{lay.cx:g},{lay.cy:g} L{bv.x:g},{bv.y:g}">'
+                f"<title>link {escape(a['id'])}</title></path>"
             )
             continue
         parts.append(
-            f'<line class="link" x1="{bu.x:g}" y1="{bu.y:g}" x2="{bv.x:g}" y2="{bv.y:g}">'
+            f'<line class="link{_state(state, "links", a["id"])}" '
+            f'x1="{bu.x:g}" y1="{bu.y:g}" x2="{bv.x:g}" y2="{bv.y:g}">'
             f"<title>link {escape(a['id'])}</title></line>"
         )
         # Above the middle of the gap between the two boxes (not of the centres).
@@ -357,7 +365,7 @@ def _links(g: Any, lay: Layout) -> list[str]:
     return parts
 
 
-def _tunnels(g: Any, lay: Layout) -> list[str]:
+def _tunnels(g: Any, lay: Layout, state: dict[str, dict[str, str]] | None = None) -> list[str]:
     parts = []
     tunnels = [t for t in g.graph.get("tunnels", []) if t["a"] in g and t["b"] in g]
     for i, t in enumerate(tunnels):
@@ -370,7 +378,8 @@ def _tunnels(g: Any, lay: Layout) -> list[str]:
         colour = TUNNEL_COLOURS.get(t["kind"], "#d9480f")
         d = f"M{ba.x:g},{y1:g} Q{mid_x:g},{control_y:g} {bb.x:g},{y2:g}"
         parts.append(
-            f'<g class="tunnel tunnel-{escape(t["kind"])}" id="tunnel-{escape(t["id"])}">'
+            f'<g class="tunnel tunnel-{escape(t["kind"])}{_state(state, "tunnels", t["id"])}" '
+            f'id="tunnel-{escape(t["id"])}">'
             f"<title>{escape(t['kind'])} IPsec tunnel {escape(t['id'])}: "
             f"{escape(t['a'])} to {escape(t['b'])}</title>"
             f'<path class="tunnel-pipe" d="{d}" stroke="{colour}"/>'
@@ -405,8 +414,11 @@ def _node(node: str, attrs: dict[str, Any], box: Box, id_prefix: str) -> str:
     return "".join(parts)
 
 
-def render_svg(g: Any, *, id_prefix: str = "topology") -> str:
-    """The SVG picture of an engine-schema topology graph."""
+def render_svg(
+    g: Any, *, id_prefix: str = "topology", state: dict[str, dict[str, str]] | None = None
+) -> str:
+    """The SVG picture of an engine-schema topology graph. `state` (a live run's) maps
+    "links" and "tunnels" ids to a word added as an `is-WORD` class; None: a static picture."""
     lay = compute_layout(g)
     title = "Topology: " + " and ".join(s.get("name") or s["id"] for s in g.graph.get("sites", []))
     parts = [
@@ -416,8 +428,8 @@ def render_svg(g: Any, *, id_prefix: str = "topology") -> str:
         f'<title id="{id_prefix}-title">{escape(title)}</title>',
         f'<desc id="{id_prefix}-desc">{escape(_describe(g))}</desc>',
         *_sites(g, lay),
-        *_links(g, lay),
-        *_tunnels(g, lay),
+        *_links(g, lay, state),
+        *_tunnels(g, lay, state),
         *(_node(n, a, lay.boxes[n], id_prefix) for n, a in g.nodes(data=True)),
         "</svg>",
     ]

@@ -57,8 +57,18 @@
     if (frame.type === "progress") applyProgress(frame);
     else if (frame.type === "error") notice(frame.error);
   });
+  // At the device's Password: prompt, type blind.
+  function passwordMode() {
+    for (const form of document.querySelectorAll(".terminal-input")) {
+      const out = document.getElementById("dev-" + form.dataset.device + "-terminal");
+      const prompt = out && out.querySelector(".prompt");
+      const blind = !!prompt && prompt.dataset.prompt.trim().endsWith("Password:");
+      form.querySelector(".cli-line").type = blind ? "password" : "text";
+    }
+  }
   document.body.addEventListener("htmx:wsAfterMessage", () => {
     applyLevelFilters();
+    passwordMode();
     // Newest lines at the bottom, as on the console.
     for (const out of document.querySelectorAll(".terminal-output, .syslog")) out.scrollTop = out.scrollHeight;
   });
@@ -92,7 +102,7 @@
     let keep = "";
     form.addEventListener("htmx:wsConfigSend", () => {
       const line = input.value;
-      if (line.trim() && !line.endsWith("?")) {
+      if (line.trim() && !line.endsWith("?") && input.type !== "password") {
         history.push(line);
         sessionStorage.setItem(key, JSON.stringify(history.slice(-100)));
       }

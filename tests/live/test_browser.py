@@ -78,9 +78,11 @@ def test_the_download_dies_without_the_sysopt_and_survives_with_it(
     stuck_at = float(bar.get_attribute("aria-valuenow"))
     page.select_option('select[name="speed"]', "paused")
     type_line(page, "bo-asa", "enable")
-    type_line(page, "bo-asa", "show conn")
+    assert page.get_attribute("#cli-bo-asa", "type") == "password"  # Password: prompt
+    page.press("#cli-bo-asa", "Enter")  # no enable password is set
+    type_line(page, "bo-asa", "show conn count")
     terminal = page.inner_text("#dev-bo-asa-terminal")
-    assert "0 in use" in terminal.split("show conn", 1)[1]
+    assert "0 in use" in terminal.split("show conn count", 1)[1]
     page.screenshot(path=str(ARTIFACTS / "live-default-drop-failed.png"), full_page=True)
 
     # The watcher saw the same: the failure, the same bytes, and cannot act.

@@ -81,13 +81,15 @@ async def test_actions_are_logged_and_a_typed_line_answers_in_the_terminal(
 ) -> None:
     run, _ = run_and_token
     await control.connect()
-    await control.send(action="type", device="bo-asa", line="enable")
-    await control.send(action="type", device="bo-asa", line="show conn")
-    await control.until(lambda c: "BO-ASA# show conn" in c.terminal("bo-asa"))
+    for line in ("enable", "", "show conn count"):  # no enable password: Enter at Password:
+        await control.send(action="type", device="bo-asa", line=line)
+    await control.until(lambda c: "BO-ASA# show conn count" in c.terminal("bo-asa"))
+    assert "in use, " in control.terminal("bo-asa").split("show conn count")[1]
     logged = [a.action async for a in RunAction.objects.filter(run=run).order_by("seq")]
     assert logged == [
         {"do": "type", "device": "bo-asa", "line": "enable"},
-        {"do": "type", "device": "bo-asa", "line": "show conn"},
+        {"do": "type", "device": "bo-asa", "line": ""},
+        {"do": "type", "device": "bo-asa", "line": "show conn count"},
     ]
     await control.close()
 

@@ -14,32 +14,18 @@ from typing import Any
 
 import pytest
 from django.core.management import call_command
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from lab.scenarios.models import Scenario
 
-CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.fail(
-            f"{CHROMIUM} is missing: the browser tests need the Debian package `chromium` "
-            "(`./dev test` installs it; or `apt-get install chromium`)",
-            pytrace=False,
-        )
-    # Playwright's sync API keeps an event loop running in this thread while the browser
-    # is open; the ORM calls the tests (and the database teardown) make between page
-    # actions are still plain synchronous code, so Django may allow them.
-    with pytest.MonkeyPatch.context() as mp, sync_playwright() as p:
-        mp.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-        b = p.chromium.launch(executable_path=str(CHROMIUM))
-        yield b
-        b.close()
+def browser(chromium: Browser) -> Browser:
+    return chromium
 
 
 @pytest.fixture
