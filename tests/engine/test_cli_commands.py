@@ -29,9 +29,12 @@ def labcli(stdin: str, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_labcli_prints_the_transcript_of_piped_lines() -> None:
-    result = labcli("conf t\nsysopt conn pres\ndo sh run sysopt\nend\n", "default-drop")
+    lines = "en\n\nconf t\nsysopt conn pres\ndo sh run sysopt\nend\n"
+    result = labcli(lines, "default-drop")
     assert result.returncode == 0, result.stderr
     assert result.stdout == (
+        "BO-ASA> en\n"
+        "Password: \n"
         "BO-ASA# conf t\n"
         "BO-ASA(config)# sysopt conn pres\n"
         "BO-ASA(config)# do sh run sysopt\n"
@@ -42,9 +45,9 @@ def test_labcli_prints_the_transcript_of_piped_lines() -> None:
 
 
 def test_labcli_runs_to_a_time_and_opens_another_device() -> None:
-    result = labcli("show conn count\n", "default-drop", "--at", "30", "--device", "ho-asa")
+    result = labcli("en\n\nshow conn count\n", "default-drop", "--at", "30", "--device", "ho-asa")
     assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith("HO-ASA# show conn count\n1 in use, 1 most used.\n")
+    assert "HO-ASA# show conn count\n1 in use, 1 most used.\n" in result.stdout
 
 
 def test_labcli_refuses_a_device_without_a_cli() -> None:

@@ -1,8 +1,8 @@
 """`manage.py labcli SCENARIO [--at SECONDS] [--device NAME]`: an ASA's CLI in the terminal.
 
 Runs the scenario (built-in slug or JSON file, as labsim reads it) to the simulated time
-`--at` and opens the command line of one ASA (the branch office's by default), in
-privileged EXEC mode like the lab's own terminal. On a terminal it is interactive (Tab
+`--at` and opens the command line of one ASA (the branch office's by default) at the
+user EXEC prompt (`hostname>`), like the browser terminal: type `enable` first. On a terminal it is interactive (Tab
 completes, `?` lists, Ctrl-D leaves); otherwise it reads one line per input line and
 prints the transcript exactly as the browser terminal shows it (prompt, echo, output),
 ending with the prompt, so sessions can be scripted and diffed. Simulated time does not
@@ -77,7 +77,7 @@ class Command(BaseCommand):
         if gw is None or gw.cfg is None:
             names = ", ".join(g.id for g in sim.gateways.values() if g.cfg is not None)
             raise fail(f"--device {device!r}: no ASA/PIX of that name; devices with a CLI: {names}")
-        session = CliSession(sim, device, privileged=True)
+        session = CliSession(sim, device)  # the browser terminal's starting point
         if sys.stdin.isatty():
             self._interactive(session)
         else:
