@@ -23,13 +23,6 @@ def devices(rt: Runtime) -> list[str]:
     return list(rt.sessions)
 
 
-def region_ids(rt: Runtime) -> list[str]:
-    ids = ["topology", "download", "chart", "controls", "timeline"]
-    for d in devices(rt):
-        ids += [f"dev-{d}-terminal", f"dev-{d}-syslog", f"dev-{d}-conns", f"dev-{d}-sas"]
-    return ids
-
-
 class Renderer:
     """Renders the regions of one run; keeps the static topology picture."""
 
@@ -76,15 +69,13 @@ class Renderer:
         charts = [dict(present.chart(rt, f), flow=f) for f in rt.sim.flows]
         return render_to_string("live/regions/chart.html", {"charts": charts})
 
-    def regions(self, rt: Runtime, *, speed: str, epoch: int) -> dict[str, str]:
+    def regions(
+        self, rt: Runtime, *, speed: str, epoch: int, controls: bool = True
+    ) -> dict[str, str]:
+        """Every region's html; `controls=False` for a recording, which has none."""
         ctx = self.context(rt, speed=speed, epoch=epoch)
-        out = {
-            "topology": render_to_string("live/regions/topology.html", ctx),
-            "download": render_to_string("live/regions/download.html", ctx),
-            "chart": render_to_string("live/regions/chart.html", ctx),
-            "controls": render_to_string("live/regions/controls.html", ctx),
-            "timeline": render_to_string("live/regions/timeline.html", ctx),
-        }
+        names = ["topology", "download", "chart", "timeline"] + (["controls"] if controls else [])
+        out = {name: render_to_string(f"live/regions/{name}.html", ctx) for name in names}
         for dev in ctx["devices"]:
             for pane in ("terminal", "syslog", "conns", "sas"):
                 out[f"dev-{dev['id']}-{pane}"] = render_to_string(

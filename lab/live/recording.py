@@ -52,7 +52,7 @@ class RecordingConsumer(AsyncWebsocketConsumer):
 
     async def _send_frames(self) -> None:
         rt = self.player.rt
-        regions = self.renderer.regions(rt, speed=self.speed, epoch=self.run.epoch)
+        regions = self.renderer.regions(rt, speed=self.speed, epoch=self.run.epoch, controls=False)
         if changed := self.sent.changed(regions):
             await self.send(text_data=changed)
         frame = frames.present.progress(rt, epoch=self.run.epoch, speed=self.speed)
@@ -82,7 +82,7 @@ class RecordingConsumer(AsyncWebsocketConsumer):
                 self.speed = _choice(tuple(SPEEDS))(msg.get("speed"), "speed.speed")
             else:
                 raise SchemaError("a recording understands seek {t_s} and speed {speed}")
-        except (ValueError, SchemaError) as exc:
+        except (ValueError, RecursionError, SchemaError) as exc:
             text = str(exc) if isinstance(exc, SchemaError) else "not valid JSON"
             await self.send(text_data=frames.error_text(text))
             return
