@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from asgiref.sync import sync_to_async
 
@@ -136,3 +138,25 @@ async def test_at_max_speed_the_default_drop_download_fails_and_replay_agrees(
     assert again["flows"][0]["label"] == live["flows"][0]["label"]
     assert again["flows"][0]["bytes"] == live["flows"][0]["bytes"]
     await control.close()
+
+
+async def test_a_run_nobody_watches_pauses_lets_go_and_resumes_by_replay(
+    control: Client, run_and_token: tuple[Run, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run, token = run_and_token
+    monkeypatch.setattr(host, "IDLE_S", 0.6)
+    await control.connect()
+    await control.send(action="type", device="bo-asa", line="enable")
+    await control.until(lambda c: "Password:" in c.terminal("bo-asa"))
+    (loop,) = [t for t in asyncio.all_tasks() if t.get_name() == f"run-host-{run.id}"]
+    await control.close()
+    await asyncio.wait_for(loop, 10)  # the stepping loop ends by itself
+    slept = await Run.objects.aget(pk=run.id)
+    assert slept.lease_owner == "" and not slept.clock_running
+    # Opening it again replays the log: the terminal is where it was, the clock goes on.
+    again = Client(run.id, token)
+    await again.connect()
+    await again.until(lambda c: "Password:" in c.terminal("bo-asa") and c.progress)
+    assert again.progress[-1]["t_us"] >= slept.sim_t_us
+    assert host.owned_here() == [run.id]
+    await again.close()
