@@ -170,6 +170,12 @@ def describe(e: Mapping[str, Any]) -> str | None:
         return f"{e.get('device')} DPD: peer on {e.get('tunnel')} is dead"
     if kind == "retransmit":
         return f"{e.get('flow')} retransmits ({e.get('probe')})"
+    if kind == "conn_built":
+        return f"{e.get('device')} builds conn {e.get('conn')} for {e.get('flow')}"
+    if kind == "reclassified":
+        return f"{e.get('device')} moves conn {e.get('conn')} into tunnel {e.get('tunnel')}"
+    if kind == "cli":
+        return f"{e.get('device')}: {e.get('line')}"
     return None
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from lab.engine.report import describe
 from lab.engine.units import S, hms
 from lab.live.runtime import Runtime
 
@@ -163,46 +164,11 @@ def device_status(rt: Runtime, device: str) -> dict[str, Any]:
     }
 
 
-def describe(e: dict[str, Any]) -> str | None:
-    """A trace record in a few plain words; None for records the timeline leaves out."""
-    kind = e.get("type")
-    if kind == "link":
-        return f"link {e['link']} {'back up' if e['up'] else 'cut'}"
-    if kind == "tunnel":
-        return f"tunnel {e['tunnel']} {e['state']} ({e['cause']})"
-    if kind == "flow":
-        return f"{e['flow']}: {e['event'].replace('_', ' ')} → {e['state']}" + (
-            f" ({e['reason']})" if e.get("reason") else ""
-        )
-    if kind == "retransmit":
-        return f"{e['flow']}: {e['probe'].upper()} retransmission"
-    if kind == "conn_teardown":
-        return f"{e['device']} tears down conn {e['conn']}: {e['reason']}"
-    if kind == "conn_built":
-        return f"{e['device']} builds conn {e['conn']} for {e['flow']}"
-    if kind == "drop":
-        return f"{e['device']} drops {e['flow']} {e['kind']} ({e['msg']})"
-    if kind == "dpd_dead":
-        return f"{e['device']}: DPD declares the peer dead"
-    if kind == "reclassified":
-        return f"{e['device']}: conn {e['conn']} moved into tunnel {e['tunnel']}"
-    if kind == "command":
-        c = e["command"]
-        return "operator: " + " ".join(
-            f"{v}" for k, v in c.items() if k != "lines" and v is not None
-        )
-    if kind == "cli":
-        return f"{e['device']}# {e['line']}"
-    if kind == "command_error":
-        return f"scripted command refused: {e['error']}"
-    return None
-
-
 def timeline(rt: Runtime) -> list[dict[str, Any]]:
     trace = rt.sim.loop.trace
     out: list[dict[str, Any]] = []
     for e in reversed(trace):
-        text = describe(e)
+        text = describe(e)  # worded once, for labsim's report and this timeline alike
         if text is not None:
             out.append({"clock": clock(e["t_us"]), "text": text, "type": e.get("type")})
             if len(out) == TIMELINE_ENTRIES:
