@@ -2,8 +2,8 @@
 
 Runs the scenario (built-in slug or JSON file, as labsim reads it) to the simulated time
 `--at` and opens the command line of one ASA (the branch office's by default) at the
-user EXEC prompt (`hostname>`), like the browser terminal: type `enable` first. On a terminal it is interactive (Tab
-completes, `?` lists, Ctrl-D leaves); otherwise it reads one line per input line and
+user EXEC prompt (`hostname>`), like the browser terminal: type `enable` first. On a
+terminal it is interactive (Tab completes, `?` lists, Ctrl-D leaves); otherwise it reads one line per input line and
 prints the transcript exactly as the browser terminal shows it (prompt, echo, output),
 ending with the prompt, so sessions can be scripted and diffed. Simulated time does not
 move while you type. Bad input exits with status 2 and one `labcli: ...` line on stderr.
@@ -13,15 +13,15 @@ from __future__ import annotations
 
 import sys
 from argparse import ArgumentParser
-from typing import Any, NoReturn
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError
 
 from lab.engine.cli import CliSession
 from lab.engine.errors import LabError
 from lab.engine.sim import Simulation
 from lab.engine.spec import parse_scenario
-from lab.web.management.commands.labsim import EXIT_BAD_INPUT, load, parse_until
+from lab.web.management.commands.labsim import EXIT_BAD_INPUT, LabCommand, load, parse_until
 
 
 def fail(message: str) -> CommandError:
@@ -39,19 +39,9 @@ def default_device(sim: Simulation) -> str:
     return with_cli[0].id
 
 
-class Command(BaseCommand):
+class Command(LabCommand):
     help = "Run a scenario to a simulated time and open an ASA's command line."
-    requires_system_checks: list[str] = []  # no database, no apps: the engine only
-
-    def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
-        parser = super().create_parser(prog_name, subcommand, **kwargs)
-        if parser.called_from_command_line:
-
-            def error(message: str) -> NoReturn:
-                parser.exit(EXIT_BAD_INPUT, f"labcli: {message} (see --help)\n")
-
-            parser.error = error
-        return parser
+    tool = "labcli"
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("scenario", metavar="SCENARIO", help="built-in slug or JSON file")

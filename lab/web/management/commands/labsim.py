@@ -46,19 +46,11 @@ def _jsonable(value: Any) -> Any:
 
 def parse_until(text: str | None) -> int | None:
     """`--until SECONDS` to microseconds (None: the scenario's own until_s)."""
-    if text is None:
-        return None
-    try:
-        value = float(text)
-    except ValueError:
-        raise fail(f"--until: expected a number of seconds, got {text!r}") from None
-    if not math.isfinite(value) or value < 0:
-        raise fail(f"--until: must be a finite number of seconds >= 0, got {text!r}")
-    return seconds(value)
+    return parse_seconds("--until", text)
 
 
 def parse_seconds(flag: str, text: str | None) -> int | None:
-    """`--from`/`--to SECONDS` to microseconds."""
+    """`--from`/`--to`/`--until SECONDS` to microseconds (None: not given)."""
     if text is None:
         return None
     try:
@@ -138,11 +130,10 @@ def check_variant_shape(data: dict[str, Any], name: str) -> None:
         raise SpecError(f"variants.{name}.add_events", "must be a list of events")
 
 
-class Command(BaseCommand):
-    help = (
-        "Run a scenario (built-in slug or JSON file) without the web UI and print its "
-        "timeline, flows, show logging and outcome (or, with --json, the summary object)."
-    )
+class LabCommand(BaseCommand):
+    """A headless lab tool: bad arguments give one line and exit status 2."""
+
+    tool = "lab"
     requires_system_checks: list[str] = []  # no database, no apps: the engine only
 
     def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
@@ -150,10 +141,18 @@ class Command(BaseCommand):
         if parser.called_from_command_line:
             # One line instead of argparse's usage block, still exit status 2.
             def error(message: str) -> NoReturn:
-                parser.exit(EXIT_BAD_INPUT, f"labsim: {message} (see --help)\n")
+                parser.exit(EXIT_BAD_INPUT, f"{self.tool}: {message} (see --help)\n")
 
             parser.error = error
         return parser
+
+
+class Command(LabCommand):
+    help = (
+        "Run a scenario (built-in slug or JSON file) without the web UI and print its "
+        "timeline, flows, show logging and outcome (or, with --json, the summary object)."
+    )
+    tool = "labsim"
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("scenario", metavar="SCENARIO", help="built-in slug or JSON file")
