@@ -3,10 +3,11 @@
 Runs the scenario (built-in slug or JSON file, as labsim reads it) to the simulated time
 `--at` and opens the command line of one ASA (the branch office's by default) at the
 user EXEC prompt (`hostname>`), like the browser terminal: type `enable` first. On a
-terminal it is interactive (Tab completes, `?` lists, Ctrl-D leaves); otherwise it reads one line per input line and
-prints the transcript exactly as the browser terminal shows it (prompt, echo, output),
-ending with the prompt, so sessions can be scripted and diffed. Simulated time does not
-move while you type. Bad input exits with status 2 and one `labcli: ...` line on stderr.
+terminal it is interactive (Tab completes, `?` lists, Ctrl-D leaves); otherwise it
+reads one line per input line and prints the transcript exactly as the browser terminal
+shows it (prompt, echo, output), ending with the prompt, so sessions can be scripted and
+diffed. Simulated time does not move while you type. Bad input exits with status 2 and
+one `labcli: ...` line on stderr.
 """
 
 from __future__ import annotations
