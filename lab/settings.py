@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "lab.web",
     "lab.scenarios",
     "lab.live",
+    "lab.teaching",
 ]
 
 MIDDLEWARE = [

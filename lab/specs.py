@@ -19,6 +19,7 @@ from lab.engine import topology as engine_topology_module
 from lab.engine.commands import command_from_dict
 from lab.engine.errors import CommandError, SpecError
 from lab.engine.sim import Simulation
+from lab.teaching.spec import parse_teaching
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
@@ -105,6 +106,8 @@ def scenario_to_dict(scenario: Scenario) -> dict[str, Any]:
     d["expect"] = scenario.expect
     if scenario.variants:
         d["variants"] = scenario.variants
+    if scenario.teaching:
+        d["teaching"] = scenario.teaching
     return d
 
 
@@ -165,12 +168,14 @@ def topology_problem(topology: Topology) -> str:
 def validate(d: Any) -> engine_spec.Scenario:
     """Parse a scenario dict the way the engine will; raise SpecError on the first fault.
 
+    The `teaching` block (question, challenge) is checked by `lab.teaching.spec`.
     Beyond the file's shape this builds the simulation (each ASA's config must load, every
     flow and tunnel needs a path) and checks each scripted event as a command against it
     (a known `do`, its fields, an existing link, device or flow), so a saved scenario always
     starts. Events are checked in the file's order; the error path is `events[i]`.
     """
     parsed = engine_spec.parse_scenario(d)
+    parse_teaching(d.get("teaching"), d)
     engine_topology_module.to_graph(parsed.topology)
     sim = Simulation(parsed, parsed.seed)
     for i, event in enumerate(d.get("events", [])):
@@ -260,6 +265,7 @@ def _scenario_fields(d: dict[str, Any], parsed: engine_spec.Scenario) -> dict[st
         "events": d.get("events", []),
         "expect": parsed.expect,
         "variants": parsed.variants,
+        "teaching": d.get("teaching") or {},
         "seed": parsed.seed,
         "until_s": d.get("until_s", 3600),
         "start_clock": parsed.start_clock,

@@ -12,6 +12,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("", include("lab.live.urls")),  # first: it serves the scenarios' Start button
     path("", include("lab.scenarios.urls")),
+    path("", include("lab.teaching.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -77,6 +77,10 @@ def summary(sim: Simulation) -> dict[str, Any]:
     }
 
 
+# The expected-outcome vocabulary `check` understands (scenario `expect`, teaching goals).
+EXPECT_KEYS = ("flows", "syslog_has", "syslog_lacks", "cli_errors")
+
+
 @dataclass(frozen=True)
 class Check:
     ok: bool

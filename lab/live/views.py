@@ -18,6 +18,7 @@ from lab.live import frames, host, tokens
 from lab.live.consumers import SESSION_KEYS
 from lab.live.models import Run
 from lab.scenarios.models import Scenario
+from lab.teaching.views import panel_context
 
 
 def _remember(request: HttpRequest, run_id: str, token: str) -> None:
@@ -89,6 +90,9 @@ def run_page(request: HttpRequest, run_id: str) -> HttpResponse:
         **_capture_form(run),
         **_links(request, run, role, token),
     )
+    # Teaching (lab.teaching): the question, challenge and class panel of this run, if any.
+    if not embed:
+        ctx.update(panel_context(request, run))
     response = render(request, "live/run.html", ctx)
     if embed:
         response.xframe_options_exempt = True  # type: ignore[attr-defined]

@@ -26,8 +26,9 @@ from lab.scenarios.forms import (
 )
 from lab.scenarios.models import Scenario
 from lab.scenarios.outages import outside_interfaces
+from lab.teaching.forms import TeachingForm
 
-ACTIONS = ("settings", "outages", "configs", "timeline", "events")
+ACTIONS = ("settings", "outages", "configs", "timeline", "events", "teaching")
 EVENT_SECTIONS = ("outages", "timeline", "events")  # they all show the one event script
 ROW_EDITORS = {"outages": "outage", "timeline": "event"}  # action -> formset prefix
 
@@ -52,6 +53,7 @@ def build(
         "settings": SettingsForm(d, data if action == "settings" else None),
         "configs": ConfigsForm(d, data if action == "configs" else None),
         "events": EventsForm(d, data if action == "events" else None),
+        "teaching": TeachingForm(d, data if action == "teaching" else None),
         "outages": OutageFormSet(
             data if action == "outages" else None, scenario=d, prefix="outage"
         ),

@@ -241,6 +241,9 @@ class Scenario(models.Model):
     events = models.JSONField("timed event script", default=list, blank=True)
     expect = models.JSONField("expected outcome", default=dict, blank=True)
     variants = models.JSONField(default=dict, blank=True)
+    teaching = models.JSONField(
+        default=dict, blank=True, help_text="question, choices, challenge goal, hints"
+    )
     seed = models.BigIntegerField(default=1)
     until_s = models.FloatField(default=3600)
     start_clock = models.CharField(max_length=40, default=DEFAULT_START_CLOCK)

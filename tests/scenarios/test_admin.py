@@ -50,7 +50,8 @@ def test_it_shows_a_topology_with_its_nodes_and_scenarios(builtins: None) -> Non
 
     assert "HO VPN gateway (non-Cisco)" in html  # the node inline
     assert "non-cisco-peer" in html  # the scenario using it
-    assert listing.count('class="field-__str__"') == 1  # one topology has node ho-gw
+    # non-cisco-peer and the challenge built on it (lab.teaching) have node ho-gw
+    assert listing.count('class="field-__str__"') == 2
     page = client.get(f"/admin/scenarios/scenario/{scenario.pk}/change/").content.decode()
     assert "View on site" in page
 

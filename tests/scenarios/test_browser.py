@@ -61,7 +61,7 @@ def test_it_lists_the_builtins_and_filters_by_topic(site: str, page: Page) -> No
     page.goto(site + "/")
 
     cards = page.locator("#scenario-list article.card")
-    expect(cards).to_have_count(15)
+    expect(cards).to_have_count(15 + 8)  # the built-ins and lab.teaching's challenges
     expect(page.locator("#card-default-drop h3")).to_have_text(
         Scenario.objects.get(slug="default-drop").title
     )

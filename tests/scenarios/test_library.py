@@ -15,7 +15,7 @@ def test_it_lists_builtin_cards_with_start_buttons(builtins: None, anonymous: Cl
 
     html = response.content.decode()
     assert response.status_code == 200
-    assert html.count('class="card"') == 15
+    assert html.count('class="card"') == 15 + 8  # the built-ins and lab.teaching's challenges
     scenario = Scenario.objects.get(slug="default-drop")
     assert scenario.title in html
     assert f'<blockquote class="rule">{scenario.rule}</blockquote>' in html

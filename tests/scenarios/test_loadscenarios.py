@@ -10,6 +10,7 @@ from lab import specs
 from lab.engine import library
 from lab.engine.library import BUILTIN_SLUGS
 from lab.scenarios.models import Scenario, Topology
+from lab.teaching.builtins import CHALLENGE_SLUGS
 
 
 def _load() -> str:
@@ -24,9 +25,10 @@ def test_it_loads_every_builtin_exactly_once_however_often_it_runs() -> None:
     assert "15 unchanged" in _load()
     _load()
 
-    assert Scenario.objects.count() == len(BUILTIN_SLUGS)
-    assert Topology.objects.count() == len(BUILTIN_SLUGS)
-    assert set(Scenario.objects.values_list("slug", flat=True)) == set(BUILTIN_SLUGS)
+    every = (*BUILTIN_SLUGS, *CHALLENGE_SLUGS)  # the challenges of lab.teaching too
+    assert Scenario.objects.count() == len(every)
+    assert Topology.objects.count() == len(every)
+    assert set(Scenario.objects.values_list("slug", flat=True)) == set(every)
     assert set(Scenario.objects.values_list("origin", flat=True)) == {Scenario.BUILTIN}
 
 
@@ -52,4 +54,4 @@ def test_it_updates_a_builtin_in_place_when_its_json_changed(
     assert after.pk == before.pk
     assert after.title == "A new title"
     assert specs.scenario_to_dict(after) == changed("default-drop")
-    assert Scenario.objects.count() == len(BUILTIN_SLUGS)
+    assert Scenario.objects.count() == len(BUILTIN_SLUGS) + len(CHALLENGE_SLUGS)

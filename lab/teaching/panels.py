@@ -1,0 +1,156 @@
+"""What the teaching panels show: a student's panel on the run page, the class dashboard.
+
+Plain data for the templates; every verdict comes from the Attempt (lab.teaching.judge),
+every download state from a replay of the run (lab.live.host.rebuild_run).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import Counter
+from typing import Any
+
+from lab.live import host, present
+from lab.live.models import Run
+from lab.teaching.models import Attempt, ClassSession
+from lab.teaching.spec import describe_constraints
+
+
+def download_state(run: Run) -> dict[str, Any]:
+    """The first TCP download of a run now (state, label, %), by replay of its log."""
+    rt = host.rebuild_run(run)
+    flows = [f for f, fr in rt.sim.flows.items() if fr.spec.proto == "tcp"] or list(rt.sim.flows)
+    status = present.flow_status(rt, flows[0]) if flows else {"state": "idle", "label": "—"}
+    return {
+        "state": status["state"],
+        "label": status["label"],
+        "pct": status.get("pct", 0),
+        "clock": present.clock(rt.now),
+    }
+
+
+def student_panel(
+    attempt: Attempt, *, role: str, session: ClassSession | None = None
+) -> dict[str, Any]:
+    t = attempt.teaching
+    run = Run.objects.get(pk=attempt.run_id)
+    can_predict = attempt.can_predict()
+    missed = t.has_question and attempt.choice is None and not can_predict
+    locked_in = not t.has_question or attempt.choice is not None or missed
+    in_class = session is not None
+    may_check = locked_in and (not in_class or session.step != ClassSession.PREDICT)
+    choices = [
+        {
+            "index": i,
+            "text": c.text,
+            "mine": attempt.choice == i,
+            "held": attempt.held[i] if i < len(attempt.held) else None,
+        }
+        for i, c in enumerate(t.choices)
+    ]
+    return {
+        "attempt": attempt,
+        "run": run,
+        "t": t,
+        "role": role,
+        "can_act": role == "control",
+        "choices": choices,
+        "can_predict": can_predict,
+        "missed_prediction": missed,
+        "constraints": describe_constraints(t.constraints),
+        "hints": attempt.hints,
+        "hints_left": len(t.hints) - attempt.hints_shown,
+        "next_hint": attempt.hints_shown + 1,
+        "hints_total": len(t.hints),
+        "may_check": may_check,
+        "explanation": run.spec.get("explanation", ""),
+        "class_session": session,
+        "poll": in_class,
+    }
+
+
+def rows(session: ClassSession) -> list[dict[str, Any]]:
+    """One row per student for the dashboard."""
+    out = []
+    attempts = Attempt.objects.filter(participant__session=session).select_related(
+        "run", "participant"
+    )
+    for a in attempts.order_by("participant__joined", "participant__pk"):
+        out.append(
+            {
+                "id": a.participant.pk,
+                "name": a.participant.name,
+                "download": download_state(a.run),
+                "speed": a.run.speed,
+                "prediction": a.prediction,
+                "prediction_right": a.prediction_right,
+                "passed": a.passed,
+                "taken_s": a.taken_s,
+                "hints": a.hints_shown,
+                "reasons": a.reasons,
+            }
+        )
+    return out
+
+
+def tally(session: ClassSession) -> list[dict[str, Any]]:
+    """How many students chose each answer (and how many have not answered)."""
+    t = session_teaching(session)
+    attempts = Attempt.objects.filter(participant__session=session)
+    counts = Counter(a.choice for a in attempts)
+    total = sum(counts.values()) or 1
+    out = [
+        {"text": c.text, "count": counts.get(i, 0), "pct": round(100 * counts.get(i, 0) / total)}
+        for i, c in enumerate(t.choices)
+    ]
+    if t.has_question:
+        none = counts.get(None, 0)
+        out.append({"text": "no answer yet", "count": none, "pct": round(100 * none / total)})
+    return out
+
+
+def session_teaching(session: ClassSession) -> Any:
+    from lab import specs
+    from lab.teaching.spec import teaching_of
+
+    return teaching_of(specs.scenario_to_dict(session.scenario))
+
+
+CSV_FIELDS = (
+    "student",
+    "joined",
+    "prediction",
+    "prediction_happened",
+    "challenge",
+    "time_taken_s",
+    "hints_used",
+    "commands",
+    "why",
+    "run",
+)
+
+
+def results_csv(session: ClassSession) -> str:
+    """The class's results, one row per student, for the trainer's records."""
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(CSV_FIELDS)
+    attempts = Attempt.objects.filter(participant__session=session).select_related("participant")
+    for a in attempts.order_by("participant__joined", "participant__pk"):
+        right = a.prediction_right
+        w.writerow(
+            [
+                a.participant.name,
+                a.participant.joined.isoformat(timespec="seconds"),
+                a.prediction,
+                "" if right is None else ("yes" if right else "no"),
+                "" if a.passed is None else ("pass" if a.passed else "fail"),
+                "" if a.taken_s is None else a.taken_s,
+                a.hints_shown,
+                " | ".join(a.commands),
+                " | ".join(a.reasons),
+                a.run_id,
+            ]
+        )
+    return buf.getvalue()
