@@ -40,6 +40,12 @@ DPD_THRESHOLD_RANGE = (10, 3600)  # [U] reference section 5
 DPD_RETRY_RANGE = (2, 10)  # [U] reference section 5
 
 
+def _split_ifname(name: str) -> tuple[str, str]:
+    """`ethernet0/1` -> (`ethernet`, `0/1`)."""
+    cut = next((i for i, c in enumerate(name) if c.isdigit()), len(name))
+    return name[:cut], name[cut:]
+
+
 class ConfigLineError(ValueError):
     """A config line the device refuses; the message is the device's own error text."""
 
@@ -164,6 +170,21 @@ class AsaConfig:
                 return ifc
         return None
 
+    def interface_by_hardware(self, name: str) -> Interface | None:
+        """`Ethernet0/1` typed in full, in any case, or with its type abbreviated (`e0/1`,
+        `eth0/1`), as the ASA accepts; None when no interface fits."""
+        typed_kind, typed_number = _split_ifname(name.lower())
+        for ifc in self.interfaces.values():
+            kind, number = _split_ifname(ifc.name.lower())
+            if ifc.name.lower() == name.lower() or (
+                typed_kind
+                and typed_number
+                and number == typed_number
+                and kind.startswith(typed_kind)
+            ):
+                return ifc
+        return None
+
     def crypto_entry_for_peer(self, peer: str) -> CryptoMapEntry | None:
         for entry in sorted(self.crypto_maps.values(), key=lambda e: (e.name, e.seq)):
             if peer in entry.peers:
@@ -268,7 +289,7 @@ def _timeout(tok: str, minimum_s: int) -> int:
     except ValueError:
         raise ConfigLineError(INVALID) from None
     secs = us // S
-    if secs and secs < minimum_s:
+    if secs and secs < minimum_s:  # [U] the wording; the minimums are S15's
         raise ConfigLineError(
             f"ERROR: timeout value {tok} is below the minimum {minimum_s // 60} minutes"
         )
@@ -408,6 +429,8 @@ def _apply_top(cfg: AsaConfig, w: list[str], negate: bool) -> Mode:  # noqa: C90
         cfg.enable_password = "" if negate else " ".join(_need(w, 3)[2:4])
     elif head == "interface":
         name = _need(w, 2)[1]
+        known = cfg.interface_by_hardware(name)  # `interface e0/1` opens Ethernet0/1
+        name = known.name if known is not None else name
         cfg.interfaces.setdefault(name, Interface(name))
         return Mode("if", name)
     elif head in ("nameif", "security-level", "shutdown") or w[:2] == ["ip", "address"]:

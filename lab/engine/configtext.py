@@ -197,7 +197,7 @@ def _drop_commentary(words: list[tuple[int, str]]) -> list[tuple[int, str]]:
 
 def _starts(words: list[str], i: int, current: list[str]) -> bool:
     word = words[i]
-    if word not in STARTS:
+    if word not in STARTS or current == ["no"]:  # `no logging console`: one command
         return False
     prev = words[i - 1] if i else ""
     nxt = words[i + 1] if i + 1 < len(words) else ""

@@ -130,3 +130,34 @@ def test_it_reports_invalid_lines_with_number_and_reason() -> None:
     assert [n for n, _ in result.errors] == [2, 3, 4]
     assert result.errors[2][1].startswith("ERROR: timeout value 0:02:00 is below the minimum")
     assert result.config.tunnel_groups == {} and result.config.crypto_maps == {}
+
+
+def test_show_running_config_all_imports_to_the_same_behaviour() -> None:
+    """`show run all` text reads back without errors; the defaults it spells out change
+    nothing the lab simulates (they come back as kept lines, or as the same values)."""
+    cfg = import_config(SEED).config
+    again = import_config(render_running_config(cfg, all_=True, mask=False))
+    assert again.errors == []
+    new = again.config
+    for name in ("sysopt", "timeouts", "logging", "service", "isakmp_policies"):
+        assert getattr(new, name) == getattr(cfg, name), name
+    for peer, tg in cfg.tunnel_groups.items():  # the lab reads type, key and keepalive
+        got = new.tunnel_group(peer)
+        assert (got.type, got.pre_shared_key, got.keepalive_threshold, got.keepalive_retry) == (
+            tg.type,
+            tg.pre_shared_key,
+            tg.keepalive_threshold,
+            tg.keepalive_retry,
+        )
+    for key, entry in cfg.crypto_maps.items():
+        assert new.ipsec_lifetime_for(new.crypto_maps[key]) == cfg.ipsec_lifetime_for(entry)
+    assert [(i.name, i.nameif, i.address, i.shutdown) for i in new.interfaces.values()] == [
+        (i.name, i.nameif, i.address, i.shutdown) for i in cfg.interfaces.values()
+    ]
+    assert new.tunnel_group("192.0.2.1").keepalive_threshold == 10
+
+
+def test_a_negated_top_level_line_is_one_command_not_run_together_text() -> None:
+    result = import_config("hostname X\nno logging console\nno sysopt connection timewait\n")
+    assert result.errors == []
+    assert [n for n, _ in result.warnings] == [3]

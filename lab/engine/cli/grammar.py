@@ -89,6 +89,16 @@ class Match:
     args: tuple[str, ...]  # argument values in order (a `line` argument: the rest, joined)
 
 
+class ArgError(Exception):
+    """A handler refuses word `index` of a line the tree accepted (an unknown interface, a
+    `show conn` option given twice): the session answers with the caret, as for a parse
+    error, and changes nothing."""
+
+    def __init__(self, index: int) -> None:
+        super().__init__(index)
+        self.index = index
+
+
 @dataclass(frozen=True)
 class ParseError:
     kind: str  # invalid | incomplete | ambiguous

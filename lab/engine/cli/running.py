@@ -1,4 +1,4 @@
-"""`show running-config [all] [SECTION]`: an `AsaConfig` printed back as ASA config text.
+"""`show running-config [all] [SECTION [NAME]]`: an `AsaConfig` printed back as ASA config text.
 
 Every command is an `Item` with its place in the ASA's order (configtext.rank) and the
 section keyword that selects it; modelled commands are generated from the config, kept
@@ -6,11 +6,18 @@ lines are printed verbatim. Reading the printed text with `import_config` gives 
 `AsaConfig` again (the round trip the tests check), provided secrets are not masked:
 `show running-config` prints `pre-shared-key *` as the device does, `render(...,
 mask=False)` prints the key (what `more system:running-config` would show).
+
+`all` adds the defaults an ASA 8.2 prints for the sections the lab models. The sysopt and
+timeout lists are the seed's own [V, S0/S15]; the tunnel-group attributes follow a real
+`show run all` of a later release [P]; the other defaults are our best reading of 8.2 and
+are marked [U] where they are listed. A default is left out when the config holds a kept
+line that sets the same thing (`logging facility 23` replaces `logging facility 20`).
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ..asaconfig import (
@@ -51,21 +58,77 @@ TIMEOUT_DEFAULTS = (
     "timeout floating-conn 0:00:00",
 )
 
+# [U] `show run all logging` on 8.2, apart from the modelled lines (None: the modelled line
+# goes here). `Facility: 20` is verified in `show logging` [V, S8]; the rest is our reading.
+LOGGING_DEFAULTS: tuple[str | None, ...] = (
+    None,  # logging enable
+    None,  # logging timestamp
+    "no logging hide username",
+    "no logging standby",
+    "no logging debug-trace",
+    None,  # logging buffer-size
+    None,  # logging console
+    "no logging monitor",
+    None,  # logging buffered
+    None,  # logging trap
+    "no logging asdm",
+    "no logging history",
+    "no logging mail",
+    "logging facility 20",
+    "logging queue 512",
+    "no logging device-id",
+    "no logging flash-bufferwrap",
+    "logging flash-maximum-allocation 3076",
+    "logging flash-minimum-free 4000",
+    "no logging permit-hostdown",
+)
+
+# [U] `show run all crypto` lines after the ISAKMP policies: 8.2 defaults (NAT-T is on
+# with a 20 s keepalive since 7.2(1); identity auto; the rest off).
+ISAKMP_DEFAULTS = (
+    "crypto {ike} identity auto",
+    "crypto {ike} nat-traversal 20",
+    "no crypto {ike} ipsec-over-tcp",
+    "no crypto {ike} disconnect-notify",
+    "no crypto {ike} am-disable",
+)
+
+# [P] the attributes a real `show run all tunnel-group` prints for an L2L group (a 9.x
+# sample, with its `ikev1 ` and `ikev2` lines mapped back to the 8.2 commands).
+GENERAL_DEFAULTS = ("no accounting-server-group", "default-group-policy DfltGrpPolicy")
+IPSEC_DEFAULTS = ("peer-id-validate req", "no chain", "no trust-point")
+DEFAULT_L2L = "DefaultL2LGroup"
+
 
 @dataclass(frozen=True)
 class Item:
     rank: int
-    section: str
+    section: str  # the `show running-config` keyword that selects it; `crypto map` etc.
     lines: tuple[str, ...]
+    name: str = ""  # what `show running-config SECTION NAME` matches (interface, ACL, group)
 
 
 def _section(line: str) -> str:
-    head = line.split()[0] if line.split() else ""
+    words = line.split()
+    head = words[0] if words else ""
+    if head == "crypto" and len(words) > 1:
+        return f"crypto {'isakmp' if words[1] == 'ikev1' else words[1]}"
     return head if head in SECTIONS else ""
 
 
 def _hms(secs: int) -> str:
     return hms(secs * S)
+
+
+def _key(line: str, n: int) -> tuple[str, ...]:
+    words = line.split()
+    return tuple(words[1:] if words[:1] == ["no"] else words)[:n]
+
+
+def _defaults(lines: Iterable[str], kept: Iterable[str], n: int) -> list[str]:
+    """Default lines, less those a kept line already sets (same first `n` words)."""
+    taken = {_key(x, n) for x in kept}
+    return [x for x in lines if _key(x, n) not in taken]
 
 
 def sysopt_lines(cfg: AsaConfig, *, all_: bool) -> list[str]:
@@ -98,7 +161,8 @@ def sysopt_lines(cfg: AsaConfig, *, all_: bool) -> list[str]:
     # named interfaces; the lab prints it for an interface named outside, as the seed.
     if cfg.interface_by_nameif("outside") is not None:
         out.append("no sysopt noproxyarp outside")
-    return out
+    kept = [x for x in cfg.unmodelled if _section(x) == "sysopt"]
+    return _defaults(out, kept, 4)
 
 
 def timeout_conn_line(cfg: AsaConfig) -> str:
@@ -109,8 +173,13 @@ def timeout_conn_line(cfg: AsaConfig) -> str:
     )
 
 
-def _interface(ifc: Interface) -> tuple[str, ...]:
+def _interface(ifc: Interface, *, all_: bool) -> tuple[str, ...]:
+    """One interface block, without the `!` lines around it."""
     lines = [f"interface {ifc.name}"]
+    if all_ and ifc.name.lower().startswith(("ethernet", "gigabitethernet", "management")):
+        # [U] 8.2 prints the auto speed and duplex of a physical port under `all`; the
+        # routing-protocol defaults it also prints (ospf, pim, igmp) are left out.
+        lines += _defaults((" speed auto", " duplex auto"), ifc.extra, 1)
     lines += [f" {x}" for x in ifc.extra]
     if ifc.shutdown:
         lines.append(" shutdown")
@@ -118,30 +187,38 @@ def _interface(ifc: Interface) -> tuple[str, ...]:
     level = ifc.security_level
     lines.append(f" security-level {level}" if level is not None else " no security-level")
     lines.append(f" ip address {ifc.address} {ifc.mask}" if ifc.address else " no ip address")
-    lines.append("!")
     return tuple(lines)
 
 
-def _logging(cfg: AsaConfig) -> list[str]:
+def _logging(cfg: AsaConfig, *, all_: bool) -> list[str]:
     lg = cfg.logging
-    out = []
-    if lg.enabled:
-        out.append("logging enable")
-    if lg.timestamp:
-        out.append("logging timestamp")
-    if lg.buffer_size != 4096:
-        out.append(f"logging buffer-size {lg.buffer_size}")
-    for what in ("console", "buffered", "trap"):
-        level = getattr(lg, what)
-        if level is not None:
-            out.append(f"logging {what} {LOG_LEVELS[level]}")
-    return out
+    levels = (("console", lg.console), ("buffered", lg.buffered), ("trap", lg.trap))
+    if not all_:
+        out = ["logging enable"] if lg.enabled else []
+        out += ["logging timestamp"] if lg.timestamp else []
+        out += [f"logging buffer-size {lg.buffer_size}"] if lg.buffer_size != 4096 else []
+        out += [f"logging {w} {LOG_LEVELS[v]}" for w, v in levels if v is not None]
+        return out
+    modelled = [
+        "logging enable" if lg.enabled else "no logging enable",
+        "logging timestamp" if lg.timestamp else "no logging timestamp",
+        f"logging buffer-size {lg.buffer_size}",
+        *[
+            f"logging {w} {LOG_LEVELS[v]}" if v is not None else f"no logging {w}"
+            for w, v in levels
+        ],
+    ]
+    values = iter(modelled)
+    lines = [next(values) if d is None else d for d in LOGGING_DEFAULTS]
+    kept = {_key(x, 2) for x in cfg.unmodelled if _section(x) == "logging"}
+    return [x for x in lines if x in modelled or _key(x, 2) not in kept]
 
 
 def _crypto(cfg: AsaConfig, *, all_: bool) -> list[Item]:
     ikev1 = parse_version(cfg.version) >= (8, 4)  # [U] 8.4 renamed isakmp to ikev1
     ike = "ikev1" if ikev1 else "isakmp"
     ipsec = "crypto ipsec ikev1" if ikev1 else "crypto ipsec"
+    kept = [x for x in cfg.unmodelled if x.startswith("crypto ")]
     items = []
     lines = [f"{ipsec} transform-set {n} {' '.join(t)}" for n, t in cfg.transform_sets.items()]
     if all_ or cfg.ipsec_lifetime_s != IPSEC_LIFETIME_DEFAULT_S:
@@ -150,7 +227,7 @@ def _crypto(cfg: AsaConfig, *, all_: bool) -> list[Item]:
         lines.append(
             f"crypto ipsec security-association lifetime kilobytes {cfg.ipsec_lifetime_kb}"
         )
-    items.append(Item(rank("crypto ipsec"), "crypto", tuple(lines)))
+    items.append(Item(rank("crypto ipsec"), "crypto ipsec", tuple(lines)))
     lines = []
     for (name, seq), e in sorted(cfg.crypto_maps.items()):
         head = f"crypto map {name} {seq}"
@@ -158,16 +235,22 @@ def _crypto(cfg: AsaConfig, *, all_: bool) -> list[Item]:
             lines.append(f"{head} match address {e.match_address}")
         if e.pfs_group is not None:
             lines.append(f"{head} set pfs" + ("" if e.pfs_group == 2 else f" group{e.pfs_group}"))
+        if all_:  # [P] the order of a real `show run all` (9.x sample)
+            lines += _defaults([f"{head} set connection-type bi-directional"], kept, 6)
         if e.peers:
             lines.append(f"{head} set peer {' '.join(e.peers)}")
+        if all_:
+            lines += _defaults([f"{head} set phase1-mode main"], kept, 6)
         if e.transform_sets:
             lines.append(f"{head} set transform-set {' '.join(e.transform_sets)}")
-        if e.lifetime_s is not None:
-            lines.append(f"{head} set security-association lifetime seconds {e.lifetime_s}")
-        if e.lifetime_kb is not None:
-            lines.append(f"{head} set security-association lifetime kilobytes {e.lifetime_kb}")
+        # [U] under `all` an entry without its own lifetimes shows the global ones
+        secs, kb = cfg.ipsec_lifetime_for(e) if all_ else (e.lifetime_s, e.lifetime_kb)
+        if secs is not None:
+            lines.append(f"{head} set security-association lifetime seconds {secs}")
+        if kb is not None:
+            lines.append(f"{head} set security-association lifetime kilobytes {kb}")
     lines += [f"crypto map {m} interface {i}" for m, i in cfg.crypto_map_interfaces.items()]
-    items.append(Item(rank("crypto map"), "crypto", tuple(lines)))
+    items.append(Item(rank("crypto map"), "crypto map", tuple(lines)))
     lines = [f"crypto {ike} enable {i}" for i in cfg.isakmp_enabled]
     for prio in sorted(cfg.isakmp_policies):
         p = cfg.isakmp_policies[prio]
@@ -180,7 +263,11 @@ def _crypto(cfg: AsaConfig, *, all_: bool) -> list[Item]:
             f" lifetime {p.lifetime_s}",
         ]
         lines += [f" {x}" for x in cfg.sub_extra.get(f"crypto isakmp policy {prio}", [])]
-    items.append(Item(rank("crypto isakmp"), "crypto", tuple(lines)))
+    if all_:
+        same = [x.replace(" ikev1 ", " isakmp ") for x in kept]
+        defaults = [d.format(ike="isakmp") for d in ISAKMP_DEFAULTS]
+        lines += [x.replace(" isakmp ", f" {ike} ") for x in _defaults(defaults, same, 3)]
+    items.append(Item(rank("crypto isakmp"), "crypto isakmp", tuple(lines)))
     return items
 
 
@@ -189,20 +276,52 @@ def _tunnel_group(cfg: AsaConfig, tg: TunnelGroup, *, all_: bool, mask: bool) ->
     lines = []
     if tg.type:
         lines.append(f"{head} type {tg.type}")
-    if tg.has_general_attributes:
+    general = cfg.sub_extra.get(f"{head} general-attributes", [])
+    if tg.has_general_attributes or all_:
         lines.append(f"{head} general-attributes")
-        lines += [f" {x}" for x in cfg.sub_extra.get(f"{head} general-attributes", [])]
-    if tg.has_ipsec_attributes:
+        if all_:
+            lines += [f" {x}" for x in _defaults(GENERAL_DEFAULTS, general, 1)]
+        lines += [f" {x}" for x in general]
+    if tg.has_ipsec_attributes or all_:
+        extra = cfg.sub_extra.get(f"{head} ipsec-attributes", [])
         lines.append(f"{head} ipsec-attributes")
         if tg.pre_shared_key:
             lines.append(f" pre-shared-key {'*' if mask else tg.pre_shared_key}")
+        elif all_:
+            lines.append(" no pre-shared-key")
+        if all_:
+            lines += [f" {x}" for x in _defaults(IPSEC_DEFAULTS, extra, 1)]
         if tg.keepalive_disabled:
             lines.append(" isakmp keepalive disable")
         elif all_ or (tg.keepalive_threshold, tg.keepalive_retry) != (10, 2):
             threshold = tg.keepalive_threshold or "infinite"
             lines.append(f" isakmp keepalive threshold {threshold} retry {tg.keepalive_retry}")
-        lines += [f" {x}" for x in cfg.sub_extra.get(f"{head} ipsec-attributes", [])]
+        lines += [f" {x}" for x in extra]
     return tuple(lines)
+
+
+def _service(cfg: AsaConfig, *, all_: bool) -> list[str]:
+    svc = cfg.service
+    if not all_:
+        lines = [
+            f"service {n}"
+            for n, on in (("resetinbound", svc.reset_inbound), ("resetoutside", svc.reset_outside))
+            if on
+        ]
+        if not svc.reset_outbound:
+            lines.append("no service resetoutbound")
+        return lines
+    # [U] the 8.2 order and the global (not per-interface) form of the reset services
+    lines = [
+        f"{'' if on else 'no '}service {n}"
+        for n, on in (
+            ("resetinbound", svc.reset_inbound),
+            ("resetoutbound", svc.reset_outbound),
+            ("resetoutside", svc.reset_outside),
+        )
+    ]
+    kept = [x for x in cfg.unmodelled if _section(x) == "service"]
+    return lines + _defaults(["service password-recovery"], kept, 2)
 
 
 def items(cfg: AsaConfig, *, all_: bool = False, mask: bool = True) -> list[Item]:
@@ -211,10 +330,14 @@ def items(cfg: AsaConfig, *, all_: bool = False, mask: bool = True) -> list[Item
         out.append(Item(rank("domain-name"), "domain-name", (f"domain-name {cfg.domain_name}",)))
     if cfg.enable_password:
         out.append(Item(rank("enable"), "", (f"enable password {cfg.enable_password}",)))
-    out += [Item(rank("interface"), "interface", _interface(i)) for i in cfg.interfaces.values()]
-    acl = [line for entries in cfg.access_lists.values() for line in entries]
-    out.append(Item(rank("access-list"), "access-list", tuple(acl)))
-    out.append(Item(rank("logging"), "logging", tuple(_logging(cfg))))
+    for ifc in cfg.interfaces.values():  # each block follows a `!`, and a `!` ends the last
+        block = ("!", *_interface(ifc, all_=all_))
+        out.append(Item(rank("interface"), "interface", block, ifc.name))
+    if cfg.interfaces:
+        out.append(Item(rank("interface"), "", ("!",)))
+    for name, entries in cfg.access_lists.items():
+        out.append(Item(rank("access-list"), "access-list", tuple(entries), name))
+    out.append(Item(rank("logging"), "logging", tuple(_logging(cfg, all_=all_))))
     out.append(Item(rank("route"), "route", tuple(cfg.routes)))
     if all_:
         kept = {" ".join(x.split()[:2]): x for x in cfg.unmodelled if x.startswith("timeout ")}
@@ -226,26 +349,30 @@ def items(cfg: AsaConfig, *, all_: bool = False, mask: bool = True) -> list[Item
     else:
         out.append(Item(RANK_TIMEOUT_CONN, "timeout", (timeout_conn_line(cfg),)))
     out.append(Item(rank("sysopt"), "sysopt", tuple(sysopt_lines(cfg, all_=all_))))
-    svc = cfg.service
-    lines = [
-        f"service {n}"
-        for n, on in (("resetinbound", svc.reset_inbound), ("resetoutside", svc.reset_outside))
-        if on
-    ]
-    if not svc.reset_outbound:
-        lines.append("no service resetoutbound")
-    out.append(Item(rank("service"), "service", tuple(lines)))
+    out.append(Item(rank("service"), "service", tuple(_service(cfg, all_=all_))))
     out += _crypto(cfg, all_=all_)
-    for tg in cfg.tunnel_groups.values():
-        out.append(
-            Item(rank("tunnel-group"), "tunnel-group", _tunnel_group(cfg, tg, all_=all_, mask=mask))
-        )
+    groups = list(cfg.tunnel_groups.values())
+    if all_ and DEFAULT_L2L not in cfg.tunnel_groups:
+        # [U] the ASA also prints DefaultRAGroup and DefaultWEBVPNGroup; the lab has no
+        # remote access and shows only the L2L default group (the one it falls back to).
+        groups.insert(0, TunnelGroup(DEFAULT_L2L, type="ipsec-l2l"))
+    for tg in groups:
+        group = _tunnel_group(cfg, tg, all_=all_, mask=mask)
+        out.append(Item(rank("tunnel-group"), "tunnel-group", group, tg.name))
     for kept_line in cfg.unmodelled:
         if all_ and kept_line.startswith("timeout "):
             continue  # already merged into the full timeout list
-        out.append(Item(rank(kept_line), _section(kept_line), tuple(kept_line.split("\n"))))
+        words = kept_line.split()
+        name = words[1] if len(words) > 1 and words[0] in ("access-list", "tunnel-group") else ""
+        block = tuple(kept_line.split("\n"))
+        out.append(Item(rank(kept_line), _section(kept_line), block, name))
     out.sort(key=lambda item: item.rank)  # stable: same-rank items keep their order
     return out
+
+
+def find_interface(cfg: AsaConfig, name: str) -> Interface | None:
+    """An interface by nameif, or by its hardware name, abbreviated or not (`e0/0`)."""
+    return cfg.interface_by_nameif(name) or cfg.interface_by_hardware(name)
 
 
 def render(
@@ -253,21 +380,35 @@ def render(
     *,
     all_: bool = False,
     section: str | None = None,
+    name: str | None = None,
     mask: bool = True,
     platform: str = "asa",
 ) -> str:
-    """The text `show running-config [all] [SECTION]` prints (one line per command)."""
+    """The text `show running-config [all] [SECTION [NAME]]` prints (one line per command).
+
+    `section` may be two words (`crypto map`); `name` picks one interface (its name or
+    nameif; the caller checks it exists), access list or tunnel group.
+    """
     chosen = items(cfg, all_=all_, mask=mask)
     if section is not None:
-        lines = [x for item in chosen if item.section == section for x in item.lines]
-        if section == "interface":
+        if section == "interface" and name is not None:
+            ifc = find_interface(cfg, name)
+            name = ifc.name if ifc is not None else name
+        picked = [
+            item
+            for item in chosen
+            if (item.section == section or item.section.startswith(section + " "))
+            and (name is None or item.name == name)
+        ]
+        lines = [x for item in picked for x in item.lines]
+        if section == "interface":  # [U] each block after a `!`, as in the full config
             return "".join(x + "\n" for x in lines)
         return "".join(x + "\n" for x in lines if x != "!")
     body: list[str] = []
     for item in chosen:
         body.extend(item.lines)
-    name = "PIX" if platform == "pix" else "ASA"
-    head = [": Saved", ":", f"{name} Version {cfg.version} ", "!"]
+    name_ = "PIX" if platform == "pix" else "ASA"
+    head = [": Saved", ":", f"{name_} Version {cfg.version} ", "!"]
     text = "\n".join(body) + "\n"
     # [U] The real checksum is an MD5 over the device's own encoding; ours is over the text.
     checksum = hashlib.md5(text.encode(), usedforsecurity=False).hexdigest()

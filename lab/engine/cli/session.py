@@ -30,6 +30,7 @@ from ..platforms import has_preserve_vpn_flows
 from . import actions, show
 from .grammar import (
     LINE,
+    ArgError,
     Match,
     Node,
     ParseError,
@@ -52,6 +53,7 @@ MAX_LINE = 512  # [U] longer lines are refused whole, like commands.Cli's limit
 TOKEN = re.compile(r"\||[^\s|]+")
 PIPE_ROOT = Node("").add(PIPE)
 NESTED_QUANTIFIER = re.compile(r"\([^()]*[+*{][^()]*\)[+*{]")
+CTRL_Z = "\x1a"
 
 
 @cache
@@ -124,14 +126,23 @@ class CliSession:
 
     # -- the terminal ----------------------------------------------------------------------
     def type(self, line: str) -> str:
-        """Echo the prompt and line, then the device's answer (a transcript chunk)."""
+        """Echo the prompt and line, then the device's answer (a transcript chunk).
+
+        Ctrl-Z (`\\x1a`) ends the line: the text before it runs, then a config mode is left
+        for privileged EXEC, as `end` does; the echo shows `^Z`, as IOS does.
+        """
         prompt = self.prompt
+        ctrl_z = CTRL_Z in line and not self.awaiting_password
+        if ctrl_z:
+            line = line.split(CTRL_Z, 1)[0]
         if self.awaiting_password:
             echo = "*" * len(line)
             out = self._password(line)
         else:
-            echo = line
+            echo = line + ("^Z" if ctrl_z else "")
             out = self.execute(line, prompt)
+            if ctrl_z:
+                self.mode = None
         self.sim.loop.record("cli", device=self.gw.id, line=echo, output=out)
         return f"{prompt}{echo}\n{out}"
 
@@ -225,10 +236,13 @@ class CliSession:
         if action == "do":
             rest = toks[1:]
             return self._run(rest, line, prompt, do=True)
-        if action.startswith("show."):
-            return show.render(self.sim, self.gw, action, m.words, m.args)
-        if action.startswith("clear."):
-            return actions.clear(self.sim, self.gw, action, m.words, m.args)
+        try:
+            if action.startswith("show."):
+                return show.render(self.sim, self.gw, action, m.words, m.args)
+            if action.startswith("clear."):
+                return actions.clear(self.sim, self.gw, action, m.words, m.args)
+        except ArgError as exc:  # the handler refused a word the tree let through
+            return self._parse_error(ParseError("invalid", exc.index), toks, line, prompt)
         return self._mode_change(action)
 
     def _mode_change(self, action: str) -> str:
@@ -338,7 +352,10 @@ class CliSession:
             shifted = ParseError(filt.kind, filt.index + pipe)
             return self._parse_error(shifted, toks, line, prompt)
         pattern = line[toks[pipe + 2][1] :].strip()
-        text = show.render(self.sim, self.gw, head.action, head.words, head.args)
+        try:
+            text = show.render(self.sim, self.gw, head.action, head.words, head.args)
+        except ArgError as exc:
+            return self._parse_error(ParseError("invalid", exc.index), toks, line, prompt)
         return filter_output(text, filt.action, pattern)
 
 

@@ -8,6 +8,8 @@ from sacounters.py (lazily, from the flows' byte counts).
 from __future__ import annotations
 
 import datetime as _dt
+import ipaddress
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .. import vpn
@@ -16,6 +18,7 @@ from ..gateway import ASP_DROPS, Conn, Gateway, render_log
 from ..tunnels import TunnelRun
 from ..units import MIN, S, hms
 from . import running
+from .grammar import ArgError
 
 if TYPE_CHECKING:
     from ..sim import Simulation
@@ -80,11 +83,21 @@ def _short(us: int) -> str:
 
 
 def show_run(sim: Simulation, gw: Gateway, words: tuple[str, ...], args: tuple[str, ...]) -> str:
+    """`show running-config [all] [SECTION [crypto part | NAME]]`."""
     assert gw.cfg is not None
     rest = list(words[2:])
     all_ = rest[:1] == ["all"]
-    section = rest[-1] if rest and rest[-1] != "all" else None
-    return running.render(gw.cfg, all_=all_, section=section, platform=gw.node.platform)
+    at = 3 if all_ else 2  # the index of the section word
+    rest = rest[1:] if all_ else rest
+    section = rest[0] if rest else None
+    name = None
+    if section == "crypto" and len(rest) > 1:
+        section = f"crypto {'isakmp' if rest[1] == 'ikev1' else rest[1]}"
+    elif len(rest) > 1:
+        name = rest[1]
+        if section == "interface" and running.find_interface(gw.cfg, name) is None:
+            raise ArgError(at + 1)  # [U] an unknown interface: the caret under its name
+    return running.render(gw.cfg, all_=all_, section=section, name=name, platform=gw.node.platform)
 
 
 # -- conns -------------------------------------------------------------------------------
@@ -94,21 +107,78 @@ def _orphan(gw: Gateway, c: Conn) -> bool:
     return c.tunnel is not None and c.tunnel not in gw.sas
 
 
+@dataclass(frozen=True)
+class ConnQuery:
+    """The options of one `show conn` line."""
+
+    count: bool = False
+    form: str = ""  # "", detail or long
+    protocol: str | None = None
+    address: ipaddress.IPv4Network | None = None
+    port: int | None = None
+
+
+def conn_query(words: tuple[str, ...]) -> ConnQuery:
+    """Read the options after `show conn`; an option given twice, or `detail` with `long`,
+    is refused at that word [U] (the lab's reading of the ASA's one-of-each syntax)."""
+    seen: set[str] = set()
+    count, form = False, ""
+    protocol: str | None = None
+    address: ipaddress.IPv4Network | None = None
+    port: int | None = None
+    i = 2
+    while i < len(words):
+        w = words[i]
+        group = "form" if w in ("detail", "long") else w
+        if group in seen:
+            raise ArgError(i)
+        seen.add(group)
+        if w == "count":
+            count = True
+        elif w in ("detail", "long"):
+            form = w
+        elif w == "protocol":
+            i += 1
+            protocol = words[i]
+        elif w == "port":
+            i += 1
+            port = int(words[i])
+        elif w == "address":
+            i += 1
+            host, mask = words[i], "255.255.255.255"
+            if words[i + 1 : i + 2] == ("netmask",):
+                i += 2
+                mask = words[i]
+            try:
+                address = ipaddress.IPv4Network(f"{host}/{mask}", strict=False)
+            except ValueError:
+                raise ArgError(i) from None  # not a contiguous netmask
+        i += 1
+    return ConnQuery(count, form, protocol, address, port)
+
+
+def _conn_matches(c: Conn, q: ConnQuery) -> bool:
+    if q.protocol is not None and c.proto != q.protocol:
+        return False
+    if q.address is not None and not any(
+        ipaddress.IPv4Address(a) in q.address for a in (c.o_addr, c.i_addr)
+    ):
+        return False
+    return q.port is None or q.port in (c.o_port, c.i_port)
+
+
 def show_conn(sim: Simulation, gw: Gateway, words: tuple[str, ...], args: tuple[str, ...]) -> str:
-    opts = words[2:]
+    q = conn_query(words)
     conns = sorted(gw.conns.values(), key=lambda c: -c.id)  # [U] newest first
-    if opts[:1] == ("protocol",):
-        conns = [c for c in conns if c.proto == opts[1]]
-    if opts[:1] == ("address",):
-        conns = [c for c in conns if args[0] in (c.o_addr, c.i_addr)]
+    conns = [c for c in conns if _conn_matches(c, q)]
     head = f"{len(gw.conns)} in use, {gw.most_used} most used.\n"
-    if opts[:1] == ("count",):
+    if q.count:
         return head
     now = sim.now
-    if opts[:1] in (("detail",), ("long",)):
+    if q.form:
         out = [head, FLAG_LEGEND, "\n"]
         for c in conns:
-            out.append(_conn_detail(sim, gw, c, now, long=opts[0] == "long"))
+            out.append(_conn_detail(sim, gw, c, now, long=q.form == "long"))
         return "".join(out)
     lines = [head]
     for c in conns:

@@ -98,8 +98,64 @@ SHOW_UNSIM = (
 )
 
 
+def run_sections() -> list[Node]:
+    """The `show running-config [all]` sections; some take a name (interface, ACL, group)."""
+    crypto_parts = [
+        kw(w, h, action="show.run")
+        for w, h in (
+            ("ikev1", "Show IKEv1 configuration (8.4 and later)"),
+            ("ipsec", "Show IPsec configuration"),
+            ("isakmp", "Show ISAKMP configuration"),
+            ("map", "Show crypto map configuration"),
+        )
+    ]
+    named = {
+        "access-list": arg(WORD, "WORD", "Access list name", action="show.run"),
+        "interface": arg(WORD, "WORD", "Interface name or nameif", action="show.run"),
+        "tunnel-group": arg(WORD, "WORD", "Tunnel group name", action="show.run"),
+    }
+    nodes = []
+    for w, h in RUN_SECTIONS:
+        node = kw(w, h, action="show.run")
+        if w in named:
+            node.add(named[w])
+        if w == "crypto":
+            node.add(*crypto_parts)
+        nodes.append(node)
+    return nodes
+
+
+def conn_options() -> list[Node]:
+    """`show conn` options; they combine in any order, each once (checked in show.py)."""
+    options: list[Node] = []
+    port = arg(INT, "", "Port number", action="show.conn", lo=0, hi=65535)
+    mask = ip("Netmask", action="show.conn")
+    address = ip("IP address", kw("netmask", "Netmask of the address", mask), action="show.conn")
+    ends = [
+        kw("all", "Show all connections, to-the-box ones too", action="show.conn"),
+        kw("detail", "Show connections in detail, with the flag legend", action="show.conn"),
+        kw("long", "Show connections in long format", action="show.conn"),
+        kw("tcp", "TCP connections", action="show.conn"),
+        kw("udp", "UDP connections", action="show.conn"),
+        address,
+        mask,
+        port,
+    ]
+    options += [
+        ends[0],
+        ends[1],
+        ends[2],
+        kw("address", "Connections to or from an address", address),
+        kw("port", "Connections to or from a port", port),
+        kw("protocol", "Connections of one protocol", ends[3], ends[4]),
+    ]
+    for end in ends:
+        end.children.extend(options)  # the option list repeats after each option
+    return options
+
+
 def show_tree() -> Node:
-    sections = [kw(w, h, action="show.run") for w, h in RUN_SECTIONS]
+    sections = run_sections()
     run_all = kw(
         "all", "Show the running configuration with defaults", *sections, action="show.run"
     )
@@ -126,17 +182,8 @@ def show_tree() -> Node:
     conn = kw(
         "conn",
         "Show connection information",
-        kw("address", "Connections to or from an address", ip("IP address", action="show.conn")),
-        kw("all", "Show all connections, to-the-box ones too", action="show.conn"),
         kw("count", "Show the number of connections in use", action="show.conn"),
-        kw("detail", "Show connections in detail, with the flag legend", action="show.conn"),
-        kw("long", "Show connections in long format", action="show.conn"),
-        kw(
-            "protocol",
-            "Connections of one protocol",
-            kw("tcp", "TCP connections", action="show.conn"),
-            kw("udp", "UDP connections", action="show.conn"),
-        ),
+        *conn_options(),
         action="show.conn",
     )
     ike_sa = kw(
@@ -211,6 +258,12 @@ def user_show_tree() -> Node:
 
 
 def clear_tree() -> Node:
+    ike_sa = kw(
+        "sa",
+        "Clear IKE SAs (and the IPsec SAs they negotiated)",
+        ip("Peer IP address", action="clear.isakmp"),
+        action="clear.isakmp",
+    )
     return kw(
         "clear",
         "Reset functions",
@@ -240,12 +293,34 @@ def clear_tree() -> Node:
                     "sa",
                     "Clear IPsec security associations",
                     kw("peer", "The SAs of one peer", ip("Peer IP address", action="clear.ipsec")),
+                    kw(
+                        "map",
+                        "The SAs of one crypto map",
+                        word("WORD", "Crypto map name", action="clear.ipsec"),
+                    ),
+                    kw(
+                        "entry",
+                        "One SA (and its sibling) by peer, protocol and SPI",
+                        ip(
+                            "Peer IP address",
+                            kw(
+                                "esp",
+                                "Encapsulating Security Payload",
+                                word("WORD", "SPI, decimal or 0x hex", action="clear.ipsec"),
+                            ),
+                            kw(
+                                "ah",
+                                "Authentication Header",
+                                word("WORD", "SPI, decimal or 0x hex", action="clear.ipsec"),
+                            ),
+                        ),
+                    ),
                     kw("counters", "Zero the SA counters", action="clear.ipsec"),
                     action="clear.ipsec",
                 ),
             ),
-            kw("isakmp", "Clear ISAKMP state", kw("sa", "Clear IKE SAs", action="clear.isakmp")),
-            kw("ikev1", "Clear IKEv1 state", kw("sa", "Clear IKE SAs", action="clear.isakmp")),
+            kw("isakmp", "Clear ISAKMP state", ike_sa),
+            kw("ikev1", "Clear IKEv1 state", ike_sa),
         ),
         kw(
             "logging",
