@@ -120,6 +120,10 @@
         pos = Math.min(pos + 1, history.length);
         input.value = history[pos] || "";
         e.preventDefault();
+      } else if (e.key === "z" && e.ctrlKey) {
+        e.preventDefault(); // Ctrl-Z: like the console, run the line and leave config mode
+        input.value = input.value + "\x1a";
+        htmx.trigger(form, "submit");
       } else if (e.key === "?") {
         e.preventDefault();
         keep = input.value;
