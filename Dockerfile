@@ -1,6 +1,7 @@
 # VPN Flow Lab: one ASGI process (daphne) with SQLite and the in-memory channel layer by
-# default; set DATABASE_URL and REDIS_URL to scale out. The container runs `./dev serve`,
-# the same migrate + load scenarios + serve steps that `./dev run` ends with.
+# default; set DATABASE_URL and REDIS_URL to scale out (docker-compose.yml runs two of
+# these behind Caddy with PostgreSQL and Redis). The container runs `./dev serve`, the
+# same migrate + load scenarios + serve steps that `./dev run` ends with.
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -27,7 +28,9 @@ RUN SECRET_KEY=collectstatic-build-step-only python manage.py collectstatic --no
 USER lab
 VOLUME ["/data"]
 EXPOSE 8000
+# /healthz is exempt from the https redirect; the Host header must be one ALLOWED_HOSTS
+# accepts (its first entry, without a leading dot).
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s \
-    CMD python -c "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/healthz' % os.environ.get('PORT', '8000'), timeout=4)"
+    CMD python -c "import os, urllib.request as u; h = os.environ.get('ALLOWED_HOSTS', 'localhost').split(',')[0].strip().lstrip('.*') or 'localhost'; u.urlopen(u.Request('http://127.0.0.1:%s/healthz' % os.environ.get('PORT', '8000'), headers={'Host': h}), timeout=4)"
 # Needs SECRET_KEY at run time: docker run -e SECRET_KEY=... (settings refuse to start without it).
 CMD ["./dev", "serve"]

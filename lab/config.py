@@ -157,6 +157,10 @@ def database(url: str | None, *, directory: Path) -> dict[str, Any]:
         raise ImproperlyConfigured(f"DATABASE_URL={url!r} cannot be parsed: {exc}") from exc
     if config.get("ENGINE") == "django.db.backends.sqlite3":
         config["OPTIONS"] = {**SQLITE_OPTIONS, **config.get("OPTIONS", {})}
+    elif config.get("ENGINE") == "django.db.backends.postgresql":
+        # Keep connections (checked before reuse, so a restarted server is survived).
+        config["CONN_MAX_AGE"] = 60
+        config["CONN_HEALTH_CHECKS"] = True
     return config
 
 
@@ -171,7 +175,42 @@ def channel_layers(redis_url: str | None) -> dict[str, Any]:
         )
     return {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [redis_url]},
+            # channels-redis that waits out a Redis restart instead of dropping sockets
+            "BACKEND": "lab.live.layer.ResilientRedisChannelLayer",
+            "CONFIG": {"hosts": [redis_url], "capacity": 500, "expiry": 30},
         }
+    }
+
+
+def caches(redis_url: str | None) -> dict[str, Any]:
+    """CACHES: shared through Redis when there is one (rate limits hold across
+    processes), else this process's memory (the embedded single process)."""
+    if redis_url is None or urlsplit(redis_url).scheme not in REDIS_SCHEMES:
+        return {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    return {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": redis_url,
+            "KEY_PREFIX": "lab",
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
+
+
+def content_security_policy() -> dict[str, str]:
+    """The Content-Security-Policy directives: only the site's own scripts, no inline
+    script, no eval. Style attributes are allowed (`style-src-attr 'unsafe-inline'`,
+    CSP level 3): the progress bar's width is one; <style> elements are not."""
+    return {
+        "default-src": "'self'",
+        "script-src": "'self'",
+        "style-src": "'self'",
+        "style-src-attr": "'unsafe-inline'",
+        "img-src": "'self' data:",
+        "font-src": "'self'",
+        "connect-src": "'self'",  # the websocket's ws(s):// origin is added per request
+        "object-src": "'none'",
+        "base-uri": "'none'",
+        "form-action": "'self'",
+        "frame-ancestors": "'none'",  # the embed route: LAB_EMBED_FRAME_ANCESTORS
     }

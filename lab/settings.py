@@ -10,12 +10,16 @@ from __future__ import annotations
 from pathlib import Path
 
 from lab.config import (
+    caches,
     channel_layers,
+    content_security_policy,
     data_dir,
     database,
     env_bool,
+    env_int,
     env_list,
     env_optional,
+    env_str,
     secret_key,
 )
 
@@ -49,6 +53,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "lab.security.RequestSizeMiddleware",
+    "lab.security.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -83,6 +89,75 @@ DATABASES = {"default": database(env_optional("DATABASE_URL"), directory=LAB_DAT
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CHANNEL_LAYERS = channel_layers(env_optional("REDIS_URL"))
+CACHES = caches(env_optional("REDIS_URL"))
+
+# -- Hardening ----------------------------------------------------------------------------
+# HTTPS: on by default when DEBUG is off. Secure cookies, redirect to https (except the
+# health check, which load balancers and the Docker HEALTHCHECK ask over plain http), HSTS.
+LAB_HTTPS = env_bool("LAB_HTTPS", default=not DEBUG)
+# Behind a reverse proxy that terminates TLS and sets X-Forwarded-Proto (docker-compose's
+# Caddy): trust that header. Never set this when clients can reach the server directly.
+LAB_TRUST_PROXY = env_bool("LAB_TRUST_PROXY", default=False)
+if LAB_TRUST_PROXY:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SESSION_COOKIE_SECURE = LAB_HTTPS
+CSRF_COOKIE_SECURE = LAB_HTTPS
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = True  # htmx sends the token from the page (hx-headers), not the cookie
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+SECURE_SSL_REDIRECT = LAB_HTTPS
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_HSTS_SECONDS = env_int("LAB_HSTS_SECONDS", default=31_536_000 if LAB_HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("LAB_HSTS_INCLUDE_SUBDOMAINS", default=True)
+SECURE_HSTS_PRELOAD = env_bool("LAB_HSTS_PRELOAD", default=True)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"  # embed links keep ?key= in their URL
+X_FRAME_OPTIONS = "DENY"  # the ?embed=1 run page alone may be framed
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", default=[])
+
+# Content-Security-Policy: only this site's scripts (see lab/config.py for every directive).
+LAB_CSP = content_security_policy()
+LAB_EMBED_FRAME_ANCESTORS = env_str("LAB_EMBED_FRAME_ANCESTORS", default="*")
+
+# Size limits: whole requests (configs and scenario files are posted as form fields or
+# files), answered with a 413 that names the limit; the forms have their own, smaller.
+LAB_MAX_REQUEST_BYTES = env_int("LAB_MAX_REQUEST_BYTES", default=1_048_576, minimum=1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = LAB_MAX_REQUEST_BYTES
+FILE_UPLOAD_MAX_MEMORY_SIZE = LAB_MAX_REQUEST_BYTES
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
+
+# Rate limits on starting runs (POST /s/<slug>/start/), shared across processes by Redis.
+LAB_RUN_STARTS_PER_MINUTE = env_int("LAB_RUN_STARTS_PER_MINUTE", default=30, minimum=1)
+LAB_RUN_STARTS_TOTAL_PER_MINUTE = env_int("LAB_RUN_STARTS_TOTAL_PER_MINUTE", default=600, minimum=1)
+
+# Logging: everything to stderr, with run tokens (`?key=...`) and other secrets blanked
+# out of every line by lab.security.RedactSecrets, whoever logs it.
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"redact": {"()": "lab.security.RedactSecrets"}},
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["redact"],
+            "formatter": "plain",
+        },
+    },
+    "root": {"handlers": ["console"], "level": env_str("LAB_LOG_LEVEL", default="INFO")},
+    "loggers": {
+        # Django's and daphne's own handlers are replaced by ours (with the filter).
+        "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "django.channels.server": {
+            "handlers": ["console"],
+            "level": "INFO",
+            "propagate": False,
+        },
+        "daphne": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+    },
+}
 
 # Accounts are optional: anonymous visitors use edit keys kept in their session.
 LOGIN_URL = "login"

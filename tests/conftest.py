@@ -122,12 +122,17 @@ def _fresh_channel_layer() -> Iterator[None]:
 
 @pytest.fixture(scope="session", autouse=True)
 def _close_worker_thread_connections(request: pytest.FixtureRequest) -> Iterator[None]:
-    """The async ORM keeps its database connection in asgiref's worker thread; close it
-    before the test database is dropped (PostgreSQL refuses to drop a database in use)."""
+    """The async ORM keeps its database connections in asgiref's worker threads: end
+    them before the test database is dropped (PostgreSQL refuses to drop one in use)."""
     if "django_db_setup" in request.fixturenames or os.environ.get("DATABASE_URL"):
         request.getfixturevalue("django_db_setup")
     yield
-    from asgiref.sync import async_to_sync, sync_to_async
-    from django.db import connections
+    from django.db import connection
 
-    async_to_sync(sync_to_async(connections.close_all))()
+    if connection.vendor == "postgresql":
+        blocker = request.getfixturevalue("django_db_blocker")
+        with blocker.unblock(), connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )

@@ -31,7 +31,16 @@ def settings_in_subprocess(expression: str, **env: str) -> subprocess.CompletedP
 
 
 def config_variables() -> set[str]:
-    return {"DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "REDIS_URL", "LAB_DATA_DIR"}
+    return {
+        "DEBUG",
+        "SECRET_KEY",
+        "ALLOWED_HOSTS",
+        "DATABASE_URL",
+        "REDIS_URL",
+        "LAB_DATA_DIR",
+        "LAB_HTTPS",
+        "LAB_TRUST_PROXY",
+    }
 
 
 @pytest.mark.parametrize(
@@ -138,7 +147,7 @@ def test_it_picks_the_channel_layer_from_redis_url() -> None:
     redis = config.channel_layers("redis://cache:6379/1")["default"]
 
     assert memory["BACKEND"] == "channels.layers.InMemoryChannelLayer"
-    assert redis["BACKEND"] == "channels_redis.core.RedisChannelLayer"
+    assert redis["BACKEND"] == "lab.live.layer.ResilientRedisChannelLayer"
     assert redis["CONFIG"]["hosts"] == ["redis://cache:6379/1"]
     with pytest.raises(ImproperlyConfigured, match="REDIS_URL='http://cache'"):
         config.channel_layers("http://cache")
@@ -160,7 +169,7 @@ def test_it_wires_environment_into_settings(tmp_path: Path) -> None:
     assert json.loads(result.stdout) == [
         False,
         ["lab.example"],
-        "channels_redis.core.RedisChannelLayer",
+        "lab.live.layer.ResilientRedisChannelLayer",
         "django.db.backends.postgresql",
         str(tmp_path / "d"),
     ]
@@ -195,3 +204,52 @@ def test_it_names_a_bad_debug_value() -> None:
 
     assert result.returncode != 0
     assert "DEBUG='sometimes'" in result.stderr
+
+
+PRODUCTION = {
+    "DEBUG": "0",
+    "SECRET_KEY": "a-long-private-production-key-" + "x7Q" * 12,
+    "ALLOWED_HOSTS": "lab.example.org",
+}
+
+
+def test_production_settings_pass_the_deploy_checks() -> None:
+    environ = {k: v for k, v in os.environ.items() if k not in config_variables()}
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env={**environ, **PRODUCTION},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues (0 silenced)." in result.stdout
+
+
+def test_production_cookies_are_secure_and_https_is_enforced() -> None:
+    result = settings_in_subprocess(
+        "[s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SESSION_COOKIE_HTTPONLY,"
+        " s.SECURE_SSL_REDIRECT, s.SECURE_HSTS_SECONDS, s.SECURE_REDIRECT_EXEMPT,"
+        " getattr(s, 'SECURE_PROXY_SSL_HEADER', None)]",
+        **PRODUCTION,
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == [True, True, True, True, 31_536_000, ["^healthz$"], None]
+    behind_proxy = settings_in_subprocess(
+        "s.SECURE_PROXY_SSL_HEADER", LAB_TRUST_PROXY="1", **PRODUCTION
+    )
+    assert json.loads(behind_proxy.stdout) == ["HTTP_X_FORWARDED_PROTO", "https"]
+    plain = settings_in_subprocess(
+        "[s.SESSION_COOKIE_SECURE, s.SECURE_SSL_REDIRECT, s.SECURE_HSTS_SECONDS]",
+        LAB_HTTPS="0",
+        **PRODUCTION,
+    )
+    assert json.loads(plain.stdout) == [False, False, 0]
+
+
+def test_the_cache_is_shared_through_redis_when_there_is_one() -> None:
+    assert config.caches(None)["default"]["BACKEND"].endswith("LocMemCache")
+    redis = config.caches("redis://cache:6379/1")["default"]
+    assert redis["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
+    assert redis["LOCATION"] == "redis://cache:6379/1"

@@ -30,8 +30,11 @@ def _name(v: Any, field: str) -> str:
 
 
 def _line(v: Any, field: str) -> str:
-    if not isinstance(v, str) or len(v) > LINE_MAX or "\n" in v or "\r" in v:
-        raise SchemaError(f"{field}: expected one line of at most {LINE_MAX} characters")
+    if not isinstance(v, str) or len(v) > LINE_MAX or any(c < " " and c != "\t" for c in v):
+        raise SchemaError(
+            f"{field}: expected one line of at most {LINE_MAX} characters, "
+            "without control characters"
+        )
     return v
 
 
@@ -106,18 +109,24 @@ SCHEMA: dict[str, dict[str, tuple[Any, bool]]] = {
 }
 
 
+def _shown(v: Any) -> str:
+    """A hostile value quoted back in an error, cut short."""
+    text = repr(v)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
 def parse(msg: Any) -> dict[str, Any]:
     """The action dict for a decoded message; SchemaError says what is wrong."""
     if not isinstance(msg, dict):
         raise SchemaError("a message must be a JSON object")
     name = msg.get("action")
-    if name not in SCHEMA:
-        raise SchemaError(f"unknown action {name!r}; known: {', '.join(SCHEMA)}")
-    fields = SCHEMA[str(name)]
+    if not isinstance(name, str) or name not in SCHEMA:
+        raise SchemaError(f"unknown action {_shown(name)}; known: {', '.join(SCHEMA)}")
+    fields = SCHEMA[name]
     out: dict[str, Any] = {"do": name}
     for key in msg:
         if key not in fields and key not in ("action", "HEADERS"):
-            raise SchemaError(f"{name}: unknown field {key!r}")
+            raise SchemaError(f"{name}: unknown field {_shown(key)}")
     for key, (coerce, required) in fields.items():
         if key not in msg:
             if required:

@@ -8,8 +8,8 @@ group. A watch token can never act: checked here, for every action, on the serve
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
-import random
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -21,9 +21,14 @@ from lab.live.models import Run
 from lab.live.throttle import TokenBucket
 
 SESSION_KEYS = "lab_run_keys"  # session: run id -> token (control or watch)
-ACTIONS_PER_S, ACTIONS_BURST = 5, 20
-PRESENCE_S = 10.0  # tell the owner someone is watching this often
+ACTIONS_PER_S, ACTIONS_BURST = 5, 20  # control actions per connection
+MESSAGES_PER_S, MESSAGES_BURST = 50, 200  # any message, valid or not, per connection
+ACK_S = 8.0  # an action the owner has not acknowledged by then gets an error frame
 DENIED = 4403  # close code: no valid token for this run
+NO_ANSWER = (
+    "the run's server did not answer (it may be moving to another server): "
+    "check the run before you try again"
+)
 
 
 def token_from_scope(scope: dict[str, Any], run_id: str) -> str | None:
@@ -46,41 +51,56 @@ class RunConsumer(AsyncWebsocketConsumer):
             return
         self.role = role
         self.bucket = TokenBucket(ACTIONS_PER_S, ACTIONS_BURST)
+        self.flood = TokenBucket(MESSAGES_PER_S, MESSAGES_BURST)
         self.seen = (-1, -1)  # (epoch, t_us) of the newest frame sent: time never goes back
+        self.ids = itertools.count(1)
+        self.pending: dict[int, asyncio.TimerHandle] = {}  # actions awaiting the owner's ack
+        self.replies: set[asyncio.Future[None]] = set()
         await self.channel_layer.group_add(host.group(self.run_id), self.channel_name)
         await self.accept()
+        # This process's host monitor keeps the run hosted while we watch: it tells the
+        # owner we are here and takes the run over if the owner dies (lease expired).
+        host.watch(self.run_id)
         await host.ensure_host(self.run_id)
         await self._to_owner({"type": "run.sync", "reply_to": self.channel_name})
-        self.watchdog = asyncio.create_task(self._keep_alive())
 
     async def disconnect(self, code: int) -> None:
-        task = getattr(self, "watchdog", None)
-        if task is not None:
-            task.cancel()
+        for timer in getattr(self, "pending", {}).values():
+            timer.cancel()
         if hasattr(self, "role"):
+            host.unwatch(self.run_id)
             await self.channel_layer.group_discard(host.group(self.run_id), self.channel_name)
 
     async def _to_owner(self, message: dict[str, Any]) -> None:
         await self.channel_layer.group_send(host.owner_group(self.run_id), message)
 
-    async def _keep_alive(self) -> None:
-        """Say we are watching; take the run over if its owner has gone (lease expired)."""
-        while True:
-            await asyncio.sleep(PRESENCE_S * random.uniform(0.8, 1.0))
-            await host.ensure_host(self.run_id)
-            await self._to_owner({"type": "run.presence"})
+    def _no_answer(self, msg_id: int) -> None:
+        if self.pending.pop(msg_id, None) is not None:
+            task = asyncio.ensure_future(self.error(NO_ANSWER))
+            self.replies.add(task)  # held until done (the loop keeps only weak references)
+            task.add_done_callback(self.replies.discard)
 
     async def error(self, message: str) -> None:
         await self.send(text_data=frames.error_text(message))
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
-        if text_data is None or len(text_data.encode()) > MESSAGE_MAX_BYTES:
+        if not self.flood.take():
+            await self.error("too many messages: slow down")
+            return
+        if (
+            text_data is None
+            or len(text_data) > MESSAGE_MAX_BYTES
+            or len(text_data.encode(errors="replace")) > MESSAGE_MAX_BYTES
+        ):
             await self.error(f"messages are JSON text of at most {MESSAGE_MAX_BYTES} bytes")
             return
         try:
             action = parse(json.loads(text_data))
-        except (ValueError, SchemaError) as exc:
-            await self.error(str(exc) if isinstance(exc, SchemaError) else "not valid JSON")
+        except SchemaError as exc:
+            await self.error(str(exc))
+            return
+        except (ValueError, RecursionError):
+            await self.error("not valid JSON")
             return
         if self.role != tokens.CONTROL:
             await self.error("this is a watch link: it can follow the run but not act on it")
@@ -89,8 +109,10 @@ class RunConsumer(AsyncWebsocketConsumer):
             await self.error("too many actions at once: wait a moment")
             return
         await host.ensure_host(self.run_id)
+        msg_id = next(self.ids)
+        self.pending[msg_id] = asyncio.get_running_loop().call_later(ACK_S, self._no_answer, msg_id)
         await self._to_owner(
-            {"type": "run.action", "action": action, "reply_to": self.channel_name}
+            {"type": "run.action", "action": action, "reply_to": self.channel_name, "id": msg_id}
         )
 
     # -- from the owner ----------------------------------------------------------------
@@ -101,5 +123,14 @@ class RunConsumer(AsyncWebsocketConsumer):
         self.seen = mark
         await self.send(text_data=event["text"])
 
+    def _answered(self, event: dict[str, Any]) -> None:
+        timer = self.pending.pop(event.get("id"), None)  # type: ignore[arg-type]
+        if timer is not None:
+            timer.cancel()
+
+    async def run_ack(self, event: dict[str, Any]) -> None:
+        self._answered(event)
+
     async def run_error(self, event: dict[str, Any]) -> None:
+        self._answered(event)
         await self.error(event["error"])

@@ -10,6 +10,17 @@ moves, region partials only when a region changed. It renews the lease and saves
 clock every RENEW_S. When nobody has watched for IDLE_S it saves, releases the lease and
 stops; the next visitor's consumer starts it again, here or in any other process, by
 replay. The loop dies with its lease: it never outlives it.
+
+Across processes (PostgreSQL + Redis). Lease times are the database's clock (`Now()`), so
+hosts with skewed clocks still agree on who owns what. One monitor task per process
+renews the leases of every run it owns in one UPDATE, tells each owner that someone here
+is watching, and claims any run watched here whose lease has expired (its owner died):
+failover within LEASE_S + TICK_S plus the replay. A host stops broadcasting before its
+lease can have expired (MARGIN_S ahead, by its own monotonic clock), so a new owner that
+continues the clock from the old lease's end (`clock_now`) never shows a watcher time
+going backwards. Every action is logged only while the lease is ours (the lease check
+and the insert share a transaction; `(run, seq)` is unique as a last guard), then
+acknowledged to the consumer that sent it.
 """
 
 from __future__ import annotations
@@ -25,26 +36,36 @@ from datetime import timedelta
 from typing import Any
 
 from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
+from django.db import IntegrityError, transaction
 from django.db.models import Max, Q
+from django.db.models.functions import Now
 from django.utils import timezone
 
 from lab.engine.units import S
 from lab.live import frames
 from lab.live.models import SPEEDS, Run, RunAction
 from lab.live.runtime import ActionError, Runtime, rebuild
+from lab.live.throttle import TokenBucket
 
 log = logging.getLogger(__name__)
 
-LEASE_S = float(os.environ.get("LAB_LEASE_S", "10"))
-RENEW_S = LEASE_S / 3
+LEASE_S = float(os.environ.get("LAB_LEASE_S", "3"))
+RENEW_S = LEASE_S / 3  # the monitor renews every owned lease this often
+TICK_S = min(0.5, LEASE_S / 6)  # the monitor's beat: expired leases of watched runs
+MARGIN_S = LEASE_S / 6  # a host stops this long before its lease could have expired
+PRESENCE_S = 10.0  # the monitor tells owners elsewhere that someone here watches
 IDLE_S = float(os.environ.get("LAB_IDLE_S", "60"))
+RUN_ACTIONS_PER_S, RUN_ACTIONS_BURST = 10, 40  # per run, whatever the connections
 FRAME_S = 0.2  # >= 5 progress frames per wall second while anything moves
 CHART_S = 5.0  # the throughput chart's time axis is redrawn this often while time moves
 MAX_SLICE_S = 0.02  # "as fast as possible": engine work per slice before yielding
 
 PROCESS_ID = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
 _hosts: dict[str, RunHost] = {}  # the runs this process owns now
+_watched: dict[str, int] = {}  # run id -> consumers in this process watching it
+_monitor: asyncio.Task[None] | None = None
 
 
 def group(run_id: str) -> str:
@@ -55,12 +76,21 @@ def owner_group(run_id: str) -> str:
     return f"run-{run_id}-owner"
 
 
-def clock_now(run: Run) -> int:
-    """Where the run's simulated clock stands now, from its last save."""
+def clock_now(run: Run, now: Any = None) -> int:
+    """Where the run's simulated clock stands now, from its last save.
+
+    While an owner holds the lease the clock runs from the last save at the run's speed.
+    After the owner died it stops where the lease ended: the old owner never showed a
+    later time (it stops MARGIN_S early), so a new owner continuing from here never makes
+    time go backwards, and a run whose server was down for an hour does not leap an hour.
+    `now` is the database's time when known (`annotate(db_now=Now())`)."""
     factor = SPEEDS.get(run.speed)
     if not run.clock_running or not factor:
         return run.sim_t_us
-    elapsed = (timezone.now() - run.saved_at).total_seconds()
+    end = now or getattr(run, "db_now", None) or timezone.now()
+    if run.lease_until is not None:
+        end = min(end, run.lease_until)
+    elapsed = (end - run.saved_at).total_seconds()
     return run.sim_t_us + int(max(elapsed, 0) * factor * S)
 
 
@@ -76,30 +106,57 @@ def rebuild_run(run: Run, until_us: int | None = None) -> Runtime:
     )
 
 
-@sync_to_async
+def _lease_end() -> Any:
+    return Now() + timedelta(seconds=LEASE_S)
+
+
+FREE = Q(lease_until__isnull=True) | Q(lease_until__lt=Now())
+
+
+@database_sync_to_async
 def _claim(run_id: str) -> bool:
-    now = timezone.now()
-    free = Q(lease_until__isnull=True) | Q(lease_until__lt=now) | Q(lease_owner=PROCESS_ID)
-    claimed = (
-        Run.objects.filter(pk=run_id)
-        .filter(free)
-        .update(lease_owner=PROCESS_ID, lease_until=now + timedelta(seconds=LEASE_S))
-    )
-    return claimed == 1
+    """Take the lease if it is free, expired or ours; True if we hold it now.
+
+    Atomic: the row is locked (SELECT ... FOR UPDATE on PostgreSQL; SQLite's IMMEDIATE
+    transactions serialise writers), so of two processes claiming at once exactly one
+    wins. Taking over from a dead owner freezes the clock where its lease ended, so the
+    successor's replay continues from there, not from the wall clock of now."""
+    with transaction.atomic():
+        run = Run.objects.select_for_update().annotate(db_now=Now()).filter(pk=run_id).first()
+        if run is None:
+            return False
+        fields: dict[str, Any] = {}
+        if run.lease_until is None or run.lease_until < run.db_now:
+            fields = {"sim_t_us": clock_now(run), "saved_at": Now()}
+        elif run.lease_owner != PROCESS_ID:
+            return False
+        Run.objects.filter(pk=run_id).update(
+            lease_owner=PROCESS_ID, lease_until=_lease_end(), **fields
+        )
+    return True
 
 
-@sync_to_async
+@database_sync_to_async
 def _lease_free(run_id: str) -> bool:
-    now = timezone.now()
-    return (
-        Run.objects.filter(pk=run_id)
-        .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
-        .exists()
-    )
+    return Run.objects.filter(pk=run_id).filter(FREE).exists()
+
+
+@database_sync_to_async
+def _renew(run_ids: list[str]) -> set[str]:
+    """Renew our unexpired leases in one statement; the runs still ours."""
+    mine = Run.objects.filter(pk__in=run_ids, lease_owner=PROCESS_ID)
+    mine.filter(lease_until__gt=Now()).update(lease_until=_lease_end())
+    return set(mine.filter(lease_until__gt=Now()).values_list("pk", flat=True))
+
+
+@database_sync_to_async
+def _expired_among(run_ids: list[str]) -> list[str]:
+    return list(Run.objects.filter(pk__in=run_ids).filter(FREE).values_list("pk", flat=True))
 
 
 async def ensure_host(run_id: str, *, check_db: bool = True) -> None:
     """Make sure some process steps this run: this one, if the lease is free."""
+    _ensure_monitor()
     host = _hosts.get(run_id)
     if host is not None and not host.task.done():
         await host.ready.wait()
@@ -107,9 +164,11 @@ async def ensure_host(run_id: str, *, check_db: bool = True) -> None:
     if check_db and not await _lease_free(run_id):
         return
     if await _claim(run_id):
-        host = RunHost(run_id)
-        _hosts[run_id] = host
-        host.task = asyncio.create_task(host.main(), name=f"run-host-{run_id}")
+        host = _hosts.get(run_id)  # another coroutine here may have claimed it meanwhile
+        if host is None or host.task.done():
+            host = RunHost(run_id)
+            _hosts[run_id] = host
+            host.task = asyncio.create_task(host.main(), name=f"run-host-{run_id}")
         await host.ready.wait()
 
 
@@ -117,14 +176,83 @@ def owned_here() -> list[str]:
     return [r for r, h in _hosts.items() if not h.task.done()]
 
 
+def watch(run_id: str) -> None:
+    """A consumer here follows this run: keep it hosted somewhere (see the monitor)."""
+    _watched[run_id] = _watched.get(run_id, 0) + 1
+    _ensure_monitor()
+
+
+def unwatch(run_id: str) -> None:
+    left = _watched.get(run_id, 0) - 1
+    if left > 0:
+        _watched[run_id] = left
+    else:
+        _watched.pop(run_id, None)
+
+
+def _ensure_monitor() -> None:
+    global _monitor
+    loop = asyncio.get_running_loop()
+    if _monitor is None or _monitor.done() or _monitor.get_loop() is not loop:
+        _monitor = loop.create_task(_monitor_loop(), name="run-host-monitor")
+
+
+async def _monitor_loop() -> None:
+    """This process's beat: renew owned leases (stopping hosts that lost theirs), take
+    over watched runs whose owner died, tell owners that someone here is watching."""
+    next_renew = next_presence = time.monotonic()
+    while True:
+        await asyncio.sleep(TICK_S)
+        now = time.monotonic()
+        try:
+            owned = owned_here()
+            if owned and now >= next_renew:
+                next_renew = now + RENEW_S
+                still = await _renew(owned)
+                for run_id in owned:
+                    h = _hosts.get(run_id)
+                    if h is None:
+                        continue
+                    if run_id in still:
+                        h.lease_ok_until = now + LEASE_S - MARGIN_S
+                    else:
+                        log.warning("run %s: lease lost, stopping its host", run_id)
+                        h.lease_lost = True
+                        h.task.cancel()
+            orphans = [r for r in _watched if r not in _hosts or _hosts[r].task.done()]
+            if orphans:
+                for run_id in await _expired_among(orphans):
+                    await ensure_host(run_id, check_db=False)
+            if now >= next_presence:
+                next_presence = now + PRESENCE_S
+                layer = get_channel_layer()
+                for run_id in list(_watched):
+                    if (h := _hosts.get(run_id)) is not None and not h.task.done():
+                        h.last_presence = time.monotonic()
+                    else:
+                        await layer.group_send(owner_group(run_id), {"type": "run.presence"})
+            if refresh := getattr(get_channel_layer(), "refresh_groups", None):
+                await refresh()
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # the database or Redis is away: keep beating, hosts time out
+            log.exception("run host monitor: this beat failed")
+
+
 async def stop_all() -> None:
     """Stop this process's loops and release their leases (tests, shutdown)."""
+    global _monitor
     hosts = list(_hosts.values())
     for h in hosts:
         h.task.cancel()
     for h in hosts:
         with suppress(asyncio.CancelledError, Exception):
             await h.task
+    if _monitor is not None and not _monitor.done():
+        _monitor.cancel()
+        with suppress(asyncio.CancelledError, Exception):
+            await _monitor
+    _monitor = None
 
 
 class RunHost:
@@ -138,13 +266,24 @@ class RunHost:
         self.last_progress: tuple[int, int, str] | None = None
         self.last_version: Any = None
         self.chart_at = 0.0
+        # Claimed just now; the monitor pushes this on at each renewal. Past it, the
+        # lease may have expired: the host stops (and says nothing more to watchers).
+        self.lease_ok_until = time.monotonic() + LEASE_S - MARGIN_S
+        self.lease_lost = False
+        self.bucket = TokenBucket(RUN_ACTIONS_PER_S, RUN_ACTIONS_BURST)
+        self.loaded = False
+
+    @property
+    def lease_ok(self) -> bool:
+        return not self.lease_lost and time.monotonic() < self.lease_ok_until
 
     # -- life --------------------------------------------------------------------------
     async def main(self) -> None:
         channel = await self.layer.new_channel()
-        await self.layer.group_add(owner_group(self.run_id), channel)
-        receiver = asyncio.create_task(self._receive(channel))
+        receiver: asyncio.Task[None] | None = None
         try:
+            await self.layer.group_add(owner_group(self.run_id), channel)
+            receiver = asyncio.create_task(self._receive(channel))
             await self._load()
             self.ready.set()
             await self._loop()
@@ -154,20 +293,26 @@ class RunHost:
             log.exception("run host %s failed", self.run_id)
         finally:
             self.ready.set()
-            receiver.cancel()
-            await self.layer.group_discard(owner_group(self.run_id), channel)
+            if receiver is not None:
+                receiver.cancel()
+            with suppress(Exception):
+                await self.layer.group_discard(owner_group(self.run_id), channel)
             await self._release()
             if _hosts.get(self.run_id) is self:
                 del _hosts[self.run_id]
 
     async def _load(self) -> None:
-        self.run = await Run.objects.aget(pk=self.run_id)
-        run = self.run
+        run = await Run.objects.annotate(db_now=Now()).aget(pk=self.run_id)
+        self.run = run
         self.rt = await sync_to_async(rebuild_run, thread_sensitive=False)(run)
         self.renderer = frames.Renderer(self.rt)
         agg = await RunAction.objects.filter(run=run).aaggregate(m=Max("seq"))
         self.seq = agg["m"] or 0
         self._anchor()
+        self.loaded = True
+        # Our clock line is now (rt.now, the database's now): save it, so that a
+        # successor continues exactly where we are, not where the replay started.
+        await self._save()
         self.last_presence = time.monotonic()
 
     def _anchor(self) -> None:
@@ -178,19 +323,22 @@ class RunHost:
             await self.inbox.put(await self.layer.receive(channel))
 
     async def _loop(self) -> None:
-        next_renew = time.monotonic() + RENEW_S
+        next_save = time.monotonic() + RENEW_S
         next_frame = 0.0
         while True:
+            if not self.lease_ok:
+                log.warning("run %s: lease not renewed in time, stopping", self.run_id)
+                return
             self._advance()
             now = time.monotonic()
-            if now >= next_renew:
-                if not await self._save(lease=True):
-                    log.warning("run %s: lease lost, stopping", self.run_id)
+            if self.run.speed == "max" and now >= next_save:
+                # At "max" the clock is no straight line a successor could extend.
+                if not await self._save():
+                    self.lease_lost = True
                     return
-                next_renew = now + RENEW_S
+                next_save = now + RENEW_S
             if now - self.last_presence > IDLE_S:
-                await self._save(lease=True, running=False)
-                return
+                return  # _release saves the clock, stopped, and frees the lease
             if now >= next_frame:
                 await self.broadcast()
                 next_frame = now + FRAME_S
@@ -220,58 +368,98 @@ class RunHost:
         self.rt.advance_to(target)
 
     # -- persistence -------------------------------------------------------------------
-    async def _save(self, *, lease: bool, running: bool | None = None) -> bool:
-        """Save the clock (and renew the lease); False when the lease is no longer ours."""
+    def _clock_fields(self, running: bool | None = None) -> dict[str, Any]:
         if running is None:
             running = self.run.speed != "paused"
-        now = timezone.now()
-        fields: dict[str, Any] = {
+        return {
             "sim_t_us": self.rt.now,
-            "saved_at": now,
+            "saved_at": Now(),
             "clock_running": running,
             "speed": self.run.speed,
             "epoch": self.run.epoch,
         }
-        if lease:
-            fields["lease_until"] = now + timedelta(seconds=LEASE_S)
-        n = await Run.objects.filter(pk=self.run_id, lease_owner=PROCESS_ID).aupdate(**fields)
+
+    async def _save(self, running: bool | None = None) -> bool:
+        """Save the clock; False when the lease is no longer ours (nothing saved)."""
+        self._advance()
+        fields = self._clock_fields(running)
+        n = await database_sync_to_async(
+            Run.objects.filter(pk=self.run_id, lease_owner=PROCESS_ID, lease_until__gt=Now()).update
+        )(**fields)
         return n == 1
 
     async def _release(self) -> None:
+        """Free the lease; the clock stops where this host left it (resumed by replay)."""
+        fields: dict[str, Any] = {"lease_owner": "", "lease_until": None}
+        if self.loaded:
+            fields.update(self._clock_fields(running=False))
         try:
-            await Run.objects.filter(pk=self.run_id, lease_owner=PROCESS_ID).aupdate(
-                lease_owner="", lease_until=None
-            )
+            await database_sync_to_async(
+                Run.objects.filter(pk=self.run_id, lease_owner=PROCESS_ID).update
+            )(**fields)
         except Exception:  # the database may be gone at shutdown; the lease expires anyway
             log.exception("run %s: could not release the lease", self.run_id)
+
+    @database_sync_to_async
+    def _log(self, seq: int, t_us: int, action: dict[str, Any]) -> bool:
+        """Write the action, only while the lease is ours; False: it is not (not logged)."""
+        try:
+            with transaction.atomic():
+                held = Run.objects.filter(
+                    pk=self.run_id, lease_owner=PROCESS_ID, lease_until__gt=Now()
+                ).update(lease_owner=PROCESS_ID)  # also locks the row until the insert
+                if held != 1:
+                    return False
+                RunAction.objects.create(
+                    run_id=self.run_id, seq=seq, epoch=self.run.epoch, t_us=t_us, action=action
+                )
+        except IntegrityError:  # that seq was taken: another owner took the run over
+            return False
+        return True
 
     # -- messages ----------------------------------------------------------------------
     async def _handle(self, msg: dict[str, Any]) -> None:
         kind = msg.get("type")
         self.last_presence = time.monotonic()
+        if not self.lease_ok:
+            return  # the lease may be gone: a successor answers instead
         if kind == "run.sync":
             await self._send_to(msg["reply_to"], self._all_regions_text())
             await self._send_to(msg["reply_to"], self._progress_text())
         elif kind == "run.action":
-            await self._act(msg["action"], msg.get("reply_to"))
+            await self._act(msg["action"], msg.get("reply_to"), msg.get("id"))
 
-    async def _act(self, action: dict[str, Any], reply_to: str | None) -> None:
+    async def _reply(self, reply_to: str | None, message: dict[str, Any]) -> None:
+        if reply_to:
+            await self.layer.send(reply_to, message)
+
+    async def _act(self, action: dict[str, Any], reply_to: str | None, msg_id: Any) -> None:
         self._advance()  # the action applies at the simulated time it is now
         try:
+            if not self.bucket.take():
+                raise ActionError("too many actions on this run at once: wait a moment")
             self.rt.check(action)
         except ActionError as exc:
-            if reply_to:
-                await self.layer.send(reply_to, {"type": "run.error", "error": str(exc)})
+            await self._reply(reply_to, {"type": "run.error", "error": str(exc), "id": msg_id})
+            return
+        if not await self._log(self.seq + 1, self.rt.now, action):
+            log.warning("run %s: lease lost while logging an action, stopping", self.run_id)
+            self.lease_lost = True
+            await self._reply(
+                reply_to,
+                {
+                    "type": "run.error",
+                    "error": "the run is moving to another server: try again in a moment",
+                    "id": msg_id,
+                },
+            )
             return
         self.seq += 1
-        await RunAction.objects.acreate(
-            run_id=self.run_id, seq=self.seq, epoch=self.run.epoch, t_us=self.rt.now, action=action
-        )
+        await self._reply(reply_to, {"type": "run.ack", "id": msg_id, "seq": self.seq})
         do = action["do"]
         if do == "speed":
             self.run.speed = action["speed"]
             self._anchor()
-            await self._save(lease=False)
         elif do == "step":
             self.rt.step()
             self._anchor()
@@ -282,13 +470,13 @@ class RunHost:
             )
             self.sent = frames.Sent()
             self._anchor()
-            await self._save(lease=False)
         else:
             try:
                 self.rt.apply(action)
             except ActionError as exc:  # checked above; a rule refused it after all
-                if reply_to:
-                    await self.layer.send(reply_to, {"type": "run.error", "error": str(exc)})
+                await self._reply(reply_to, {"type": "run.error", "error": str(exc)})
+        if do in ("speed", "step", "reset"):
+            await self._save()  # the clock's line changed: a successor must know
         # A control the engine refused leaves the browser's form out of step: resend it.
         self.sent.regions.pop("controls", None)
         self.last_version = None
@@ -310,6 +498,8 @@ class RunHost:
 
     async def broadcast(self) -> None:
         """Progress if the clock or a flow moved; the regions that changed, if any did."""
+        if not self.lease_ok:
+            return  # past our lease a successor may be showing this run: stay silent
         version = (self.rt.version, self.run.speed, self.run.epoch)
         if version != self.last_version:
             self.last_version = version

@@ -17,6 +17,7 @@ from lab.engine.units import S
 from lab.live import frames, host, tokens
 from lab.live.consumers import SESSION_KEYS
 from lab.live.models import Run
+from lab.live.throttle import limit_run_starts
 from lab.scenarios.models import Scenario
 from lab.teaching.views import panel_context
 
@@ -32,6 +33,7 @@ def _denied(request: HttpRequest, reason: str) -> HttpResponse:
 
 
 @require_POST
+@limit_run_starts
 def run_start(request: HttpRequest, slug: str) -> HttpResponse:
     """Start a live run of a scenario: a frozen copy of it, our own control link."""
     scenario = get_object_or_404(Scenario.objects.select_related("topology"), slug=slug)

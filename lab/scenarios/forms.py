@@ -21,6 +21,22 @@ from lab.engine.errors import SpecError
 from lab.scenarios import outages
 from lab.specs import describe_error
 
+# Size limits (characters of text, bytes of files): a real ASA running config is tens of
+# kilobytes; these leave room and keep hostile posts cheap. The whole request is capped
+# too (settings.LAB_MAX_REQUEST_BYTES, answered with a 413).
+CONFIG_MAX = 256 * 1024
+SCENARIO_MAX = 512 * 1024
+
+
+def _upload_text(upload: Any, limit: int, what: str) -> str:
+    """An uploaded file's text, or a ValidationError naming the size and the limit."""
+    if upload.size > limit:
+        raise forms.ValidationError(
+            f"{what} is {upload.size // 1024} KB; the limit is {limit // 1024} KB"
+        )
+    return str(upload.read().decode("utf-8", errors="replace"))
+
+
 _PATH = re.compile(r"^(?:topology\.)?(links|nodes|tunnels|flows)\[(\d+)\]\.(\w+)")
 
 
@@ -173,6 +189,7 @@ class ConfigsForm(EditorForm):
                 config = node["config"]
                 name = f"config-{node['id']}"
                 self.fields[name] = forms.CharField(
+                    max_length=CONFIG_MAX,
                     label=f"{node['id']}: running config",
                     widget=forms.Textarea(attrs={"rows": 16, "spellcheck": "false"}),
                     initial="\n".join(config) if isinstance(config, list) else config,
@@ -203,6 +220,7 @@ class EventsForm(EditorForm):
 
     action = "events"
     events = forms.CharField(
+        max_length=SCENARIO_MAX,
         label="Event script (JSON list)",
         widget=forms.Textarea(attrs={"rows": 12, "spellcheck": "false"}),
         strip=False,
@@ -219,6 +237,8 @@ class EventsForm(EditorForm):
             raise forms.ValidationError(
                 f"not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
             ) from None
+        except (ValueError, RecursionError):  # nested too deep, or a number too long
+            raise forms.ValidationError("not valid JSON: nested too deeply or too long") from None
         if not isinstance(value, list):
             raise forms.ValidationError("must be a JSON list of events")
         return value
@@ -474,6 +494,7 @@ class ConfigImportForm(forms.Form):
     """Two running configs, pasted or uploaded (an upload wins over the pasted text)."""
 
     bo_text = forms.CharField(
+        max_length=CONFIG_MAX,
         label="BO ASA running config",
         required=False,
         strip=False,
@@ -481,6 +502,7 @@ class ConfigImportForm(forms.Form):
     )
     bo_file = forms.FileField(label="or upload it", required=False)
     ho_text = forms.CharField(
+        max_length=CONFIG_MAX,
         label="HO ASA running config",
         required=False,
         strip=False,
@@ -488,10 +510,24 @@ class ConfigImportForm(forms.Form):
     )
     ho_file = forms.FileField(label="or upload it", required=False)
 
+    def clean_bo_file(self) -> Any:
+        return self._sized("bo_file", "the BO config file")
+
+    def clean_ho_file(self) -> Any:
+        return self._sized("ho_file", "the HO config file")
+
+    def _sized(self, name: str, what: str) -> Any:
+        upload = self.cleaned_data.get(name)
+        if upload and upload.size > CONFIG_MAX:
+            raise forms.ValidationError(
+                f"{what} is {upload.size // 1024} KB; the limit is {CONFIG_MAX // 1024} KB"
+            )
+        return upload
+
     def config(self, side: str) -> str:
         upload = self.cleaned_data.get(f"{side}_file")
         if upload:
-            return str(upload.read().decode("utf-8", errors="replace"))
+            return _upload_text(upload, CONFIG_MAX, f"the {side.upper()} config file")
         return str(self.cleaned_data.get(f"{side}_text") or "")
 
 
@@ -499,6 +535,7 @@ class JsonImportForm(forms.Form):
     """A scenario file (the export format), pasted or uploaded."""
 
     json_text = forms.CharField(
+        max_length=SCENARIO_MAX,
         label="Scenario JSON",
         required=False,
         widget=forms.Textarea(attrs={"rows": 10, "spellcheck": "false"}),
@@ -509,7 +546,7 @@ class JsonImportForm(forms.Form):
         cleaned = super().clean() or {}
         upload = cleaned.get("json_file")
         text = (
-            upload.read().decode("utf-8", errors="replace")
+            _upload_text(upload, SCENARIO_MAX, "the scenario file")
             if upload
             else cleaned.get("json_text", "")
         )
@@ -521,6 +558,8 @@ class JsonImportForm(forms.Form):
             raise forms.ValidationError(
                 f"not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
             ) from None
+        except (ValueError, RecursionError):  # nested too deep, or a number too long
+            raise forms.ValidationError("not valid JSON: nested too deeply or too long") from None
         if not isinstance(cleaned["data"], dict):
             raise forms.ValidationError("a scenario must be a JSON object")
         return cleaned
