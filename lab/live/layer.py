@@ -1,0 +1,114 @@
+"""channels-redis, made to ride out a Redis restart.
+
+Stock channels-redis raises when Redis is away: a consumer's receive loop dies (its
+websocket closes) and a run host's broadcasts fail. Here, while Redis is away:
+
+- `receive` waits and retries (with a capped backoff) instead of raising, so websockets
+  stay open and the owner keeps stepping its run;
+- `send`, `group_send` and `group_discard` are dropped with one warning: frames are
+  state snapshots (the next one repairs a lost one) and a lost action is answered by the
+  consumer's acknowledgement timeout with a clear error;
+- `group_add` is remembered, and so is every membership of this process: Redis restarted
+  without persistence has forgotten them all, so when Redis answers again they are added
+  back (and every REFRESH_S anyway, which also outlives channels-redis' group expiry).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import Any
+
+from channels_redis.core import RedisChannelLayer
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+log = logging.getLogger(__name__)
+
+DOWN = (RedisConnectionError, RedisTimeoutError, ConnectionError, OSError, asyncio.TimeoutError)
+RETRY_MIN_S, RETRY_MAX_S = 0.1, 2.0
+REFRESH_S = 60.0
+
+
+class ResilientRedisChannelLayer(RedisChannelLayer):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.memberships: dict[str, set[str]] = {}  # group -> channels of this process
+        self.down = False
+        self.refreshed_at = time.monotonic()
+
+    # -- health ------------------------------------------------------------------------
+    def _lost(self, what: str, exc: BaseException) -> None:
+        if not self.down:
+            log.warning("Redis is unreachable (%s: %s); retrying", what, exc)
+        self.down = True
+
+    async def _back(self) -> None:
+        if self.down:
+            self.down = False
+            log.warning("Redis answers again; restoring this process's group memberships")
+            await self.refresh_groups(force=True)
+
+    async def refresh_groups(self, force: bool = False) -> None:
+        """Add this process's memberships again (after a Redis restart, or periodically)."""
+        if not force and time.monotonic() - self.refreshed_at < REFRESH_S:
+            return
+        self.refreshed_at = time.monotonic()
+        for group, channels in list(self.memberships.items()):
+            for channel in list(channels):
+                try:
+                    await super().group_add(group, channel)
+                except DOWN as exc:
+                    self._lost("group_add", exc)
+                    return
+
+    # -- the channel layer API ---------------------------------------------------------
+    async def receive(self, channel: str) -> dict[str, Any]:
+        delay = RETRY_MIN_S
+        while True:
+            try:
+                message: dict[str, Any] = await super().receive(channel)
+            except DOWN as exc:
+                self._lost("receive", exc)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, RETRY_MAX_S)
+                continue
+            await self._back()
+            return message
+
+    async def send(self, channel: str, message: dict[str, Any]) -> None:
+        try:
+            await super().send(channel, message)
+        except DOWN as exc:
+            self._lost("send", exc)
+            return
+        await self._back()
+
+    async def group_send(self, group: str, message: dict[str, Any]) -> None:
+        try:
+            await super().group_send(group, message)
+        except DOWN as exc:
+            self._lost("group_send", exc)
+            return
+        await self._back()
+
+    async def group_add(self, group: str, channel: str) -> None:
+        self.memberships.setdefault(group, set()).add(channel)
+        try:
+            await super().group_add(group, channel)
+        except DOWN as exc:
+            self._lost("group_add", exc)
+            return
+        await self._back()
+
+    async def group_discard(self, group: str, channel: str) -> None:
+        channels = self.memberships.get(group)
+        if channels is not None:
+            channels.discard(channel)
+            if not channels:
+                del self.memberships[group]
+        try:
+            await super().group_discard(group, channel)
+        except DOWN as exc:
+            self._lost("group_discard", exc)
