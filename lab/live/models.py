@@ -13,6 +13,7 @@ from django.db import models
 from django.utils import timezone
 
 from lab.live import tokens
+from lab.scenarios.fields import OrderedJSONField
 
 SPEEDS = {  # label -> simulated seconds per wall second; 0: paused; None: as fast as possible
     "paused": 0,
@@ -36,7 +37,7 @@ class Run(models.Model):
         "scenarios.Scenario", null=True, blank=True, on_delete=models.SET_NULL, related_name="runs"
     )
     title = models.CharField(max_length=300)
-    spec = models.JSONField(help_text="the scenario as the engine reads it, frozen at start")
+    spec = OrderedJSONField(help_text="the scenario as the engine reads it, frozen at start")
     seed = models.BigIntegerField()
     speed = models.CharField(max_length=8, default="1x", choices=[(s, s) for s in SPEEDS])
     created = models.DateTimeField(default=timezone.now, db_index=True)

@@ -20,6 +20,7 @@ from django.utils.text import slugify
 
 from lab.engine import spec as engine_spec
 from lab.engine.library import BUILTIN_SLUGS
+from lab.scenarios.fields import OrderedJSONField
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -237,11 +238,11 @@ class Scenario(models.Model):
     difficulty = models.CharField(max_length=32, default="beginner")
     instructions = models.TextField(blank=True)
     explanation = models.TextField(blank=True)
-    flows = models.JSONField(default=list, blank=True)
-    events = models.JSONField("timed event script", default=list, blank=True)
-    expect = models.JSONField("expected outcome", default=dict, blank=True)
-    variants = models.JSONField(default=dict, blank=True)
-    teaching = models.JSONField(
+    flows = OrderedJSONField(default=list, blank=True)
+    events = OrderedJSONField("timed event script", default=list, blank=True)
+    expect = OrderedJSONField("expected outcome", default=dict, blank=True)
+    variants = OrderedJSONField(default=dict, blank=True)
+    teaching = OrderedJSONField(
         default=dict, blank=True, help_text="question, choices, challenge goal, hints"
     )
     seed = models.BigIntegerField(default=1)
