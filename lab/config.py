@@ -167,7 +167,7 @@ def database(url: str | None, *, directory: Path) -> dict[str, Any]:
 def channel_layers(redis_url: str | None) -> dict[str, Any]:
     """Return CHANNEL_LAYERS: in-memory without a Redis URL, channels-redis with one."""
     if redis_url is None:
-        return {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+        return {"default": {"BACKEND": "lab.live.layer.SweepingInMemoryChannelLayer"}}
     scheme = urlsplit(redis_url).scheme
     if scheme not in REDIS_SCHEMES:
         raise ImproperlyConfigured(

@@ -146,7 +146,7 @@ def test_it_picks_the_channel_layer_from_redis_url() -> None:
     memory = config.channel_layers(None)["default"]
     redis = config.channel_layers("redis://cache:6379/1")["default"]
 
-    assert memory["BACKEND"] == "channels.layers.InMemoryChannelLayer"
+    assert memory["BACKEND"] == "lab.live.layer.SweepingInMemoryChannelLayer"
     assert redis["BACKEND"] == "lab.live.layer.ResilientRedisChannelLayer"
     assert redis["CONFIG"]["hosts"] == ["redis://cache:6379/1"]
     with pytest.raises(ImproperlyConfigured, match="REDIS_URL='http://cache'"):
@@ -185,7 +185,7 @@ def test_it_has_development_defaults(tmp_path: Path) -> None:
     assert json.loads(result.stdout) == [
         True,
         ["localhost", "127.0.0.1", "[::1]"],
-        "channels.layers.InMemoryChannelLayer",
+        "lab.live.layer.SweepingInMemoryChannelLayer",
         str(ROOT / "data" / "lab.sqlite3"),
         True,
     ]

@@ -341,7 +341,7 @@ class RunHost:
                 return  # _release saves the clock, stopped, and frees the lease
             if now >= next_frame:
                 await self.broadcast()
-                next_frame = now + FRAME_S
+                next_frame = max(next_frame + FRAME_S, now)  # a steady 5 a second, no drift
             wait = 0.0 if self.run.speed == "max" else max(next_frame - time.monotonic(), 0.0)
             try:
                 msg = (

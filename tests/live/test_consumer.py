@@ -160,3 +160,13 @@ async def test_a_run_nobody_watches_pauses_lets_go_and_resumes_by_replay(
     assert again.progress[-1]["t_us"] >= slept.sim_t_us
     assert host.owned_here() == [run.id]
     await again.close()
+
+
+async def test_the_in_memory_layer_still_expires_messages_when_it_sweeps_once_a_second() -> None:
+    from lab.live.layer import SweepingInMemoryChannelLayer
+
+    layer = SweepingInMemoryChannelLayer(expiry=0)
+    await layer.send("a.inmemory!x", {"type": "t"})
+    layer.swept_at = 0.0  # the next call sweeps
+    layer._clean_expired()
+    assert "a.inmemory!x" not in layer.channels
