@@ -3,7 +3,7 @@
 Run it with
 
     ./dev bench benchmarks/live.py             # full: a few minutes
-    LIVE_BENCH_ARGS=--quick ./dev bench benchmarks/live.py   # short: N up to 200, M = 100
+    ./dev bench benchmarks/live.py --quick     # short: N up to 200, M = 100
     # or: PYTHONPATH=. .venv/bin/python benchmarks/live.py [--quick] [--ns 10,100,1000] ...
 
 It starts the real server as users run it (migrate + loadscenarios into a temporary
@@ -661,7 +661,7 @@ def main() -> int:
         metavar="K=V",
         help="extra environment for the server (experiments, e.g. LAB_LEASE_S=10)",
     )
-    # `./dev bench FILE` passes no arguments: LIVE_BENCH_ARGS="--quick" carries them.
+    # LIVE_BENCH_ARGS adds arguments from the environment (e.g. when running `./dev bench`).
     args = ap.parse_args(sys.argv[1:] + shlex.split(os.environ.get("LIVE_BENCH_ARGS", "")))
     server_env = dict(kv.split("=", 1) for kv in args.server_env)
     if args.experiment:
