@@ -7,30 +7,56 @@ by htmx's ws extension by its `id`) is byte for byte what a reload would show.
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from typing import Any
 
 from django.template.loader import render_to_string
 
-from lab.engine.spec import parse_scenario
+from lab.engine.spec import parse_topology
 from lab.engine.topology import to_graph
 from lab.live import present
 from lab.live.models import SPEEDS
 from lab.live.runtime import Runtime
 from lab.scenarios.svg import render_svg
 
+# What each region shows, as keys of Renderer.context (device panes: keys of one device):
+# a region whose inputs did not change is not rendered again.
+REGION_INPUTS = {
+    "topology": ("svg", "topo"),
+    "download": ("flows",),
+    "chart": ("charts",),
+    "timeline": ("timeline",),
+    "controls": ("devices", "flows", "wan_link", "speed"),
+}
+PANE_INPUTS = {
+    "terminal": ("terminal", "prompt"),
+    "syslog": ("syslog",),
+    "conns": ("conns",),
+    "sas": ("sas",),
+}
+
+Key = tuple[tuple[str, str], ...]
+
 
 def devices(rt: Runtime) -> list[str]:
     return list(rt.sessions)
 
 
+@lru_cache(maxsize=512)
+def _picture(topology_json: str, links: Key, tunnels: Key) -> str:
+    """The topology picture in one state. Shared by every run of the same topology: laying
+    out a graph costs a few ms, and a run only ever sees a handful of states."""
+    graph = to_graph(parse_topology(json.loads(topology_json)))
+    state = {"links": dict(links), "tunnels": dict(tunnels)}
+    return render_svg(graph, id_prefix="live", state=state)
+
+
 class Renderer:
-    """Renders the regions of one run; keeps the static topology picture."""
+    """Renders the regions of one run, each only when what it shows has changed."""
 
     def __init__(self, rt: Runtime) -> None:
-        self.graph = to_graph(parse_scenario(rt.spec).topology)
-        # The picture depends only on the graph and the link/tunnel words: a run sees a
-        # handful of states, and laying out the graph costs ~3 ms each time.
-        self._svgs: dict[tuple[tuple[tuple[str, str], ...], ...], str] = {}
+        self.topology_json = json.dumps(rt.spec["topology"], sort_keys=True)
+        self._last: dict[str, tuple[Any, str]] = {}  # region id -> (inputs, html)
 
     def svg(self, topo: dict[str, Any]) -> str:
         """The topology picture with the run's state as classes (cut, moving, tunnel state)."""
@@ -39,11 +65,7 @@ class Renderer:
             for x in topo["links"]
         }
         tunnels = {t["id"]: t["state"] for t in topo["tunnels"]}
-        key = (tuple(links.items()), tuple(tunnels.items()))
-        if (svg := self._svgs.get(key)) is None:
-            state = {"links": links, "tunnels": tunnels}
-            svg = self._svgs[key] = render_svg(self.graph, id_prefix="live", state=state)
-        return svg
+        return _picture(self.topology_json, tuple(links.items()), tuple(tunnels.items()))
 
     def context(self, rt: Runtime, *, speed: str, epoch: int) -> dict[str, Any]:
         sim = rt.sim
@@ -74,14 +96,26 @@ class Renderer:
     ) -> dict[str, str]:
         """Every region's html; `controls=False` for a recording, which has none."""
         ctx = self.context(rt, speed=speed, epoch=epoch)
-        names = ["topology", "download", "chart", "timeline"] + (["controls"] if controls else [])
-        out = {name: render_to_string(f"live/regions/{name}.html", ctx) for name in names}
+        out = {}
+        for name, keys in REGION_INPUTS.items():
+            if name != "controls" or controls:
+                inputs = [ctx[k] for k in keys]
+                out[name] = self._render(name, inputs, f"live/regions/{name}.html", ctx)
         for dev in ctx["devices"]:
-            for pane in ("terminal", "syslog", "conns", "sas"):
-                out[f"dev-{dev['id']}-{pane}"] = render_to_string(
-                    f"live/regions/{pane}.html", {**ctx, "dev": dev}
-                )
+            for pane, keys in PANE_INPUTS.items():
+                inputs = [dev[k] for k in keys]
+                region = f"dev-{dev['id']}-{pane}"
+                pane_ctx = {"dev": dev, "levels": present.LEVELS}
+                out[region] = self._render(region, inputs, f"live/regions/{pane}.html", pane_ctx)
         return out
+
+    def _render(self, region: str, inputs: Any, template: str, ctx: dict[str, Any]) -> str:
+        last = self._last.get(region)
+        if last is not None and last[0] == inputs:
+            return last[1]
+        html: str = render_to_string(template, ctx)
+        self._last[region] = (inputs, html)
+        return html
 
 
 def progress_text(rt: Runtime, *, speed: str, epoch: int) -> str:
