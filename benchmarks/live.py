@@ -526,10 +526,17 @@ def cookie_header(jar: dict[str, str]) -> str:
 
 
 def http_request(
-    port: int, method: str, path: str, jar: dict[str, str], body: dict[str, str] | None = None
+    port: int,
+    method: str,
+    path: str,
+    jar: dict[str, str],
+    body: dict[str, str] | None = None,
+    headers: dict[str, str] | None = None,
+    answer_headers: dict[str, str] | None = None,
 ) -> tuple[int, str, str]:
+    """(status, Location, body); `answer_headers`, when given, receives the answer's headers."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    headers = {"Cookie": cookie_header(jar)}
+    headers = {"Cookie": cookie_header(jar), **(headers or {})}
     data = None
     if body is not None:
         data = urllib.parse.urlencode(body)
@@ -538,6 +545,8 @@ def http_request(
     resp = conn.getresponse()
     text = resp.read().decode(errors="replace")
     cookies_of(resp, jar)
+    if answer_headers is not None:
+        answer_headers.update(resp.headers.items())
     conn.close()
     return resp.status, resp.headers.get("Location", ""), text
 

@@ -15,29 +15,49 @@ from django.db.models import Count
 
 from lab.live import host, present
 from lab.live.models import Run, RunAction
-from lab.live.runtime import Runtime
+from lab.live.runtime import Player, Runtime
 from lab.teaching.models import Attempt, ClassSession
 from lab.teaching.spec import describe_constraints
 
 # Replays kept between dashboard polls: a run's state only moves forward, so the next
 # poll plays on from where the last one stopped instead of replaying from zero. Keyed by
-# run; valid while the run's epoch and action count are unchanged. Derived, never stored.
-_REPLAYS: dict[str, tuple[tuple[int, int], Runtime]] = {}
+# run; valid while the run's epoch is unchanged. Actions logged since are played on too
+# when none is earlier than the state kept (the log only grows at the run's clock); an
+# earlier one means a replay. Derived, never stored.
+_REPLAYS: dict[str, tuple[int, int, Player]] = {}  # run id -> (epoch, action count, player)
 REPLAYS_KEPT = 1000
 
 
 def _runtime_now(run: Run, actions: int) -> Runtime:
     until = host.clock_now(run)
-    key = (run.epoch, actions)
     cached = _REPLAYS.get(run.id)
-    if cached is not None and cached[0] == key and cached[1].now <= until:
-        cached[1].advance_to(until)
-        return cached[1]
-    rt = host.rebuild_run(run, until_us=until)
-    if len(_REPLAYS) >= REPLAYS_KEPT:
+    if cached is not None and cached[0] == run.epoch:
+        known = cached[1]
+        player: Player | None = cached[2]
+        if actions != known:
+            new = log_since(run, len(player.actions))
+            if any(t_us < player.rt.now for t_us, _ in new):
+                player = None
+            else:
+                player.actions.extend(new)
+                _REPLAYS[run.id] = (run.epoch, actions, player)
+        if player is not None:
+            # `until` is estimated from the run's last save at its speed: it can fall a
+            # little behind an earlier estimate when the owner saves. Never go back.
+            player.advance_to(max(until, player.rt.now))
+            return player.rt
+    player = Player(run.spec, run.seed, host.log_of(run))
+    player.advance_to(until)
+    if len(_REPLAYS) >= REPLAYS_KEPT and run.id not in _REPLAYS:
         _REPLAYS.pop(next(iter(_REPLAYS)))
-    _REPLAYS[run.id] = (key, rt)
-    return rt
+    _REPLAYS[run.id] = (run.epoch, actions, player)
+    return player.rt
+
+
+def log_since(run: Run, known: int) -> list[tuple[int, dict[str, Any]]]:
+    """The run's log in this epoch past its first `known` actions."""
+    rows = RunAction.objects.filter(run=run, epoch=run.epoch).order_by("seq")[known:]
+    return [(a.t_us, a.action) for a in rows]
 
 
 def download_state(run: Run, actions: int | None = None) -> dict[str, Any]:

@@ -35,3 +35,23 @@ def test_it_plays_on_between_polls_and_replays_when_the_log_grows(db: Any) -> No
     Run.objects.filter(pk=run.id).update(sim_t_us=200_000_000)
     run.refresh_from_db()
     assert panels.download_state(run)["label"] == fresh(run)["label"] == "running"
+
+
+def test_it_never_goes_back_and_replays_for_an_action_earlier_than_its_state(db: Any) -> None:
+    d = builtin_dict("default-drop")
+    run, _ = Run.start(title=d["title"], spec=d, seed=d["seed"])
+    Run.objects.filter(pk=run.id).update(sim_t_us=60_000_000)
+    run.refresh_from_db()
+    kept = panels._runtime_now(run, 0)
+    # the owner's save lands a little behind the last estimate: the same state, not a replay
+    Run.objects.filter(pk=run.id).update(sim_t_us=59_500_000)
+    run.refresh_from_db()
+    assert panels._runtime_now(run, 0) is kept and kept.now == 60_000_000
+    # an action earlier than the state kept: replayed from zero, as a fresh replay
+    RunAction.objects.create(
+        run=run, seq=1, t_us=10_000_000, action={"do": "cut", "link": "internet", "for_s": 180}
+    )
+    Run.objects.filter(pk=run.id).update(sim_t_us=200_000_000)
+    run.refresh_from_db()
+    assert panels._runtime_now(run, 1) is not kept
+    assert panels.download_state(run)["label"] == fresh(run)["label"]
