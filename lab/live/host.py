@@ -37,6 +37,7 @@ from typing import Any
 
 from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
+from channels.exceptions import ChannelFull
 from channels.layers import get_channel_layer
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Q
@@ -66,6 +67,7 @@ PROCESS_ID = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
 _hosts: dict[str, RunHost] = {}  # the runs this process owns now
 _watched: dict[str, int] = {}  # run id -> consumers in this process watching it
 _monitor: asyncio.Task[None] | None = None
+_takeovers: dict[str, asyncio.Task[None]] = {}  # run id -> the monitor's takeover under way
 
 
 def group(run_id: str) -> str:
@@ -222,7 +224,10 @@ async def _monitor_loop() -> None:
             orphans = [r for r in _watched if r not in _hosts or _hosts[r].task.done()]
             if orphans:
                 for run_id in await _expired_among(orphans):
-                    await ensure_host(run_id, check_db=False)
+                    # Not awaited: a takeover's replay must not hold up the renewal of
+                    # every lease this process owns (they expired, one run after another).
+                    if run_id not in _takeovers:
+                        _takeovers[run_id] = asyncio.create_task(_take_over(run_id))
             if now >= next_presence:
                 next_presence = now + PRESENCE_S
                 layer = get_channel_layer()
@@ -239,9 +244,20 @@ async def _monitor_loop() -> None:
             log.exception("run host monitor: this beat failed")
 
 
+async def _take_over(run_id: str) -> None:
+    try:
+        await ensure_host(run_id, check_db=False)
+    except Exception:  # the database or Redis is away: the next beat tries again
+        log.exception("run %s: takeover failed", run_id)
+    finally:
+        _takeovers.pop(run_id, None)
+
+
 async def stop_all() -> None:
     """Stop this process's loops and release their leases (tests, shutdown)."""
     global _monitor
+    for t in list(_takeovers.values()):
+        t.cancel()
     hosts = list(_hosts.values())
     for h in hosts:
         h.task.cancel()
@@ -431,7 +447,10 @@ class RunHost:
 
     async def _reply(self, reply_to: str | None, message: dict[str, Any]) -> None:
         if reply_to:
-            await self.layer.send(reply_to, message)
+            # A socket that far behind must not stop the run for everyone: its consumer's
+            # acknowledgement timeout answers instead.
+            with suppress(ChannelFull):
+                await self.layer.send(reply_to, message)
 
     async def _act(self, action: dict[str, Any], reply_to: str | None, msg_id: Any) -> None:
         self._advance()  # the action applies at the simulated time it is now
@@ -494,7 +513,8 @@ class RunHost:
         return {"type": "run.frame", "text": text, "epoch": self.run.epoch, "t_us": self.rt.now}
 
     async def _send_to(self, channel: str, text: str) -> None:
-        await self.layer.send(channel, self._frame(text))
+        with suppress(ChannelFull):  # as in _reply: one socket's backlog is its own loss
+            await self.layer.send(channel, self._frame(text))
 
     async def broadcast(self) -> None:
         """Progress if the clock or a flow moved; the regions that changed, if any did."""

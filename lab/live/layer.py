@@ -22,6 +22,7 @@ from typing import Any
 
 from channels.layers import InMemoryChannelLayer
 from channels_redis.core import RedisChannelLayer
+from redis.asyncio import BlockingConnectionPool
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
@@ -30,6 +31,7 @@ log = logging.getLogger(__name__)
 DOWN = (RedisConnectionError, RedisTimeoutError, ConnectionError, OSError, asyncio.TimeoutError)
 RETRY_MIN_S, RETRY_MAX_S = 0.1, 2.0
 REFRESH_S = 60.0
+POOL_SIZE, POOL_WAIT_S = 100, 5.0  # Redis connections per process and event loop
 
 
 class ResilientRedisChannelLayer(RedisChannelLayer):
@@ -38,6 +40,18 @@ class ResilientRedisChannelLayer(RedisChannelLayer):
         self.memberships: dict[str, set[str]] = {}  # group -> channels of this process
         self.down = False
         self.refreshed_at = time.monotonic()
+
+    def create_pool(self, index: int) -> Any:
+        """At its limit (100 commands in flight) redis-py's stock pool raises "Too many
+        connections", a ConnectionError taken here for Redis being down: frames dropped and
+        every membership re-added, over and over, at 1,000 sockets (benchmarks/soak.py).
+        This pool waits up to POOL_WAIT_S for a free connection instead."""
+        host = self.hosts[index]
+        if set(host) != {"address"}:  # sentinels and the like: channels-redis' own pool
+            return super().create_pool(index)
+        return BlockingConnectionPool.from_url(
+            host["address"], max_connections=POOL_SIZE, timeout=POOL_WAIT_S
+        )
 
     # -- health ------------------------------------------------------------------------
     def _lost(self, what: str, exc: BaseException) -> None:
