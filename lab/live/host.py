@@ -52,7 +52,10 @@ from lab.live.throttle import TokenBucket
 
 log = logging.getLogger(__name__)
 
-LEASE_S = float(os.environ.get("LAB_LEASE_S", "3"))
+# Several processes (REDIS_URL set): a short lease, so a dead owner's runs move within
+# seconds. One embedded process has no one to fail over to: a longer lease lets a busy
+# event loop fall behind without its hosts giving their runs up (benchmarks/live.py).
+LEASE_S = float(os.environ.get("LAB_LEASE_S") or (3 if os.environ.get("REDIS_URL") else 10))
 RENEW_S = LEASE_S / 3  # the monitor renews every owned lease this often
 TICK_S = min(0.5, LEASE_S / 6)  # the monitor's beat: expired leases of watched runs
 MARGIN_S = LEASE_S / 6  # a host stops this long before its lease could have expired
