@@ -23,7 +23,7 @@ from lab.engine.spec import parse_scenario
 TERMINAL_LINES = 400  # scrollback kept per device
 LINE_MAX = 512
 # Actions the host handles itself: logged for the record, nothing to replay.
-HOST_ONLY = ("speed", "reset")
+HOST_ONLY = ("speed", "step", "reset")
 
 
 class ActionError(ValueError):

@@ -45,7 +45,7 @@ NAVIGATION = (
     "write",
     "copy",
 )
-CLOCK = (*HOST_ONLY, "step")
+CLOCK = HOST_ONLY
 _MODE = re.compile(r"\((config[^)]*)\)")
 
 

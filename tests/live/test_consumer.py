@@ -170,3 +170,15 @@ async def test_the_in_memory_layer_still_expires_messages_when_it_sweeps_once_a_
     layer.swept_at = 0.0  # the next call sweeps
     layer._clean_expired()
     assert "a.inmemory!x" not in layer.channels
+
+
+async def test_step_jumps_a_paused_run_to_its_next_event(control: Client) -> None:
+    await control.connect()
+    await control.send(action="speed", speed="paused")
+    await control.until(lambda c: c.progress and c.progress[-1]["speed"] == "paused")
+    before = control.progress[-1]["t_us"]
+    await control.send(action="step")
+    await control.until(lambda c: c.progress[-1]["t_us"] > before)
+    assert not control.errors
+    assert control.progress[-1]["speed"] == "paused"
+    await control.close()
