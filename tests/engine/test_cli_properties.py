@@ -115,6 +115,8 @@ def test_it_answers_every_line_and_refused_lines_change_nothing(
         text = cli.type(line)
         assert isinstance(text, str) and text.startswith(before_prompt(text))
         if cli.errors > errors:
+            if "\x1a" in line:  # Ctrl-Z leaves config mode even after a refused line
+                before = (before[0], None, before[2])
             assert (gw.cfg, cli.mode and cli.mode.head(), cli.privileged) == before, line
 
 
