@@ -41,10 +41,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import packets as P
-from .errors import CommandError, LabError
+from .errors import LabError
 from .esp import OutboundSa, esp_sa_file, seal, transform_of
 from .gateway import SideSa
 from .keys import MODP_GROUPS
+from .run import Player
 from .sim import DEFAULT_MSS, Simulation
 from .spec import Scenario, parse_scenario
 from .topology import Hop, path_hops
@@ -52,7 +53,6 @@ from .units import S
 
 MAX_WINDOW_US = 60 * S
 MAX_PACKETS = 200_000
-HOST_ONLY_ACTIONS = ("speed", "reset")  # run-host actions with nothing to replay
 
 # [U] Receive windows and scaling as a Linux host advertises them by default (SYN window
 # 64240 from the client, 65160 from the server, window scale 7), then fixed: the lab has
@@ -174,7 +174,6 @@ class Recorder:
         self.fluids: dict[tuple[str, int], Fluid] = {}
         self.sas: dict[tuple[str, str], list[tuple[int, SideSa | None]]] = {}
         self.ike: dict[str, list[IkeExchange]] = {t: [] for t in sim.tunnels}
-        self._sessions: dict[str, Any] = {}
         self.snap()
 
     def snap(self) -> None:
@@ -199,44 +198,15 @@ class Recorder:
                             )
                         )
 
-    def advance_to(self, t_us: int) -> None:
-        sim = self.sim
-        while (d := sim.next_deadline()) is not None and d <= t_us:
-            sim.advance_to(d)
-            self.snap()
-        if t_us > sim.now:
-            sim.advance_to(t_us)
-
-    def apply(self, action: dict[str, Any]) -> None:
-        """An action of the run's log, as the live run host applies it (lab/live)."""
-        do = action.get("do")
-        if do in HOST_ONLY_ACTIONS:
-            return
-        try:
-            if do == "type":
-                from .cli import CliSession
-
-                device = str(action.get("device"))
-                if device not in self._sessions:
-                    self._sessions[device] = CliSession(self.sim, device)
-                self._sessions[device].type(str(action.get("line", "")))
-            else:
-                self.sim.apply(action)
-        except (CommandError, KeyError):
-            pass  # refused live too: it was checked before it was logged
-        self.snap()
-
 
 def replay(
     scenario: Scenario, seed: int | None, actions: Iterable[Action], until_us: int
 ) -> Recorder:
-    rec = Recorder(Simulation(scenario, seed))
-    for t_us, action in sorted(actions, key=lambda x: x[0]):
-        if t_us > until_us:
-            break
-        rec.advance_to(t_us)
-        rec.apply(action)
-    rec.advance_to(until_us)
+    """The run replayed as the live lab replays it (run.py), recorded after every change."""
+    player = Player(scenario, seed, sorted(actions, key=lambda x: x[0]))
+    rec = Recorder(player.rt.sim)
+    player.rt.on_change = rec.snap
+    player.advance_to(until_us)
     return rec
 
 

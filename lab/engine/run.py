@@ -1,24 +1,25 @@
-"""A live lab's state: the engine plus one CLI session per ASA, driven by actions.
+"""A run: the engine plus one CLI session per ASA, driven by logged actions.
 
-Pure (no Django, no asyncio, no clock): the run host and the recording player feed it
-actions at simulated times, and `rebuild` replays a run's log into exactly the same
-state. An action is a plain dict: an engine command (`{"do": "cut", ...}`, see
-lab/engine/commands.py) or `{"do": "type", "device", "line"}`, a line typed at a device's
-terminal, whose session (mode, enable) lives as long as the run.
+The one place a run's action log is applied: the live run host (lab/live) feeds it actions
+at simulated times, and `rebuild`/`Player` replay a log into exactly the same state for a
+restart, a recording, a class dashboard or a packet capture. An action is a plain dict:
+an engine command (`{"do": "cut", ...}`, see commands.py), a host control (speed, step,
+reset: logged, nothing to replay) or `{"do": "type", "device", "line"}`, a line typed at a
+device's terminal, whose session (mode, enable) lives as long as the run.
 """
 
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from contextlib import suppress
 from typing import Any
 
-from lab.engine.cli import CliSession
-from lab.engine.commands import command_from_dict
-from lab.engine.errors import CommandError
-from lab.engine.sim import Simulation
-from lab.engine.spec import parse_scenario
+from .cli import CliSession
+from .commands import command_from_dict
+from .errors import CommandError
+from .sim import Simulation
+from .spec import Scenario, parse_scenario
 
 TERMINAL_LINES = 400  # scrollback kept per device
 LINE_MAX = 512
@@ -31,9 +32,20 @@ class ActionError(ValueError):
 
 
 class Runtime:
-    def __init__(self, spec: dict[str, Any], seed: int) -> None:
-        self.spec = spec
-        self.sim = Simulation(parse_scenario(spec), seed)
+    """`on_change` is called after every engine event and every action (pcap.py records
+    what its packets need there)."""
+
+    def __init__(
+        self,
+        scenario: Scenario | dict[str, Any],
+        seed: int | None,
+        *,
+        on_change: Callable[[], None] | None = None,
+    ) -> None:
+        if isinstance(scenario, dict):
+            scenario = parse_scenario(scenario)
+        self.sim = Simulation(scenario, seed)
+        self.on_change = on_change
         self.sessions = {
             d: CliSession(self.sim, d) for d, gw in self.sim.gateways.items() if gw.cfg is not None
         }
@@ -63,7 +75,7 @@ class Runtime:
         sim = self.sim
         while (d := sim.next_deadline()) is not None and d <= t_us:
             sim.advance_to(d)
-            self._sample()
+            self._changed()
         sim.advance_to(max(t_us, sim.now))
 
     def step(self) -> int | None:
@@ -72,6 +84,11 @@ class Runtime:
         if d is not None:
             self.advance_to(d)
         return d
+
+    def _changed(self) -> None:
+        self._sample()
+        if self.on_change is not None:
+            self.on_change()
 
     def _sample(self) -> None:
         now = self.sim.now
@@ -115,12 +132,13 @@ class Runtime:
             chunk = self.sessions[device].type(action["line"])
             self.terminal[device].extend(chunk.rstrip("\n").split("\n"))
             self.terminal_version += 1
+            self._changed()  # a typed line may have changed the config or cleared SAs
             return {"ok": True, "output": chunk}
         try:
             result = self.sim.apply(action)
         except CommandError as exc:  # check() passed, so this is a rule of the command
             raise ActionError(str(exc)) from None
-        self._sample()
+        self._changed()
         device = action.get("device")
         if result.get("transcript") and device in self.terminal:
             # What a button typed, shown like ASDM's "commands sent to the device".
@@ -134,9 +152,12 @@ class Player:
     """Plays a logged run forward: each action is applied when the clock reaches it."""
 
     def __init__(
-        self, spec: dict[str, Any], seed: int, actions: Iterable[tuple[int, dict[str, Any]]]
+        self,
+        scenario: Scenario | dict[str, Any],
+        seed: int | None,
+        actions: Iterable[tuple[int, dict[str, Any]]],
     ) -> None:
-        self.rt = Runtime(spec, seed)
+        self.rt = Runtime(scenario, seed)
         self.actions = list(actions)
         self.next = 0
 
@@ -151,9 +172,12 @@ class Player:
 
 
 def rebuild(
-    spec: dict[str, Any], seed: int, actions: Iterable[tuple[int, dict[str, Any]]], until_us: int
+    scenario: Scenario | dict[str, Any],
+    seed: int | None,
+    actions: Iterable[tuple[int, dict[str, Any]]],
+    until_us: int,
 ) -> Runtime:
     """The state of a run: replay its actions at their times, then run on to `until_us`."""
-    player = Player(spec, seed, actions)
+    player = Player(scenario, seed, actions)
     player.advance_to(until_us)
     return player.rt

@@ -12,11 +12,11 @@ from typing import Any
 
 from django.template.loader import render_to_string
 
-from lab.engine.spec import parse_topology
+from lab.engine.run import Runtime
+from lab.engine.spec import Topology
 from lab.engine.topology import to_graph
 from lab.live import present
 from lab.live.models import SPEEDS
-from lab.live.runtime import Runtime
 from lab.scenarios.svg import render_svg
 
 # What each region shows, as keys of Renderer.context (device panes: keys of one device):
@@ -43,10 +43,11 @@ def devices(rt: Runtime) -> list[str]:
 
 
 @lru_cache(maxsize=512)
-def _picture(topology_json: str, links: Key, tunnels: Key) -> str:
-    """The topology picture in one state. Shared by every run of the same topology: laying
-    out a graph costs a few ms, and a run only ever sees a handful of states."""
-    graph = to_graph(parse_topology(json.loads(topology_json)))
+def _picture(topology: Topology, links: Key, tunnels: Key) -> str:
+    """The topology picture in one state. Shared by every run of the same topology (the
+    spec is a frozen dataclass): laying out a graph costs a few ms, and a run only ever
+    sees a handful of states."""
+    graph = to_graph(topology)
     state = {"links": dict(links), "tunnels": dict(tunnels)}
     return render_svg(graph, id_prefix="live", state=state)
 
@@ -55,7 +56,7 @@ class Renderer:
     """Renders the regions of one run, each only when what it shows has changed."""
 
     def __init__(self, rt: Runtime) -> None:
-        self.topology_json = json.dumps(rt.spec["topology"], sort_keys=True)
+        self.topology = rt.sim.scenario.topology
         self._last: dict[str, tuple[Any, str]] = {}  # region id -> (inputs, html)
 
     def svg(self, topo: dict[str, Any]) -> str:
@@ -65,7 +66,7 @@ class Renderer:
             for x in topo["links"]
         }
         tunnels = {t["id"]: t["state"] for t in topo["tunnels"]}
-        return _picture(self.topology_json, tuple(links.items()), tuple(tunnels.items()))
+        return _picture(self.topology, tuple(links.items()), tuple(tunnels.items()))
 
     def context(self, rt: Runtime, *, speed: str, epoch: int) -> dict[str, Any]:
         sim = rt.sim

@@ -44,10 +44,10 @@ from django.db.models import Max, Q
 from django.db.models.functions import Now
 from django.utils import timezone
 
+from lab.engine.run import ActionError, Runtime, rebuild
 from lab.engine.units import S
 from lab.live import frames
 from lab.live.models import SPEEDS, Run, RunAction
-from lab.live.runtime import ActionError, Runtime, rebuild
 from lab.live.throttle import TokenBucket
 
 log = logging.getLogger(__name__)

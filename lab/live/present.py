@@ -10,8 +10,8 @@ import re
 from typing import Any
 
 from lab.engine.report import describe
+from lab.engine.run import Runtime
 from lab.engine.units import S, hms
-from lab.live.runtime import Runtime
 
 LEVELS = {  # ASA logging levels, as `logging buffered` names them
     0: "emergencies",

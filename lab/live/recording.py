@@ -13,12 +13,12 @@ from typing import Any
 from asgiref.sync import sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
+from lab.engine.run import Player
 from lab.engine.units import S
 from lab.live import frames, host
 from lab.live.actions import MESSAGE_MAX_BYTES, SchemaError, _choice, _seconds
 from lab.live.consumers import DENIED, token_from_scope
 from lab.live.models import SPEEDS, Run
-from lab.live.runtime import Player
 
 
 class RecordingConsumer(AsyncWebsocketConsumer):

@@ -23,9 +23,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lab.engine.outcome import Check, check
+from lab.engine.run import HOST_ONLY, ActionError, Runtime
 from lab.engine.sim import Simulation
 from lab.engine.units import S
-from lab.live.runtime import HOST_ONLY, ActionError, Runtime
 from lab.teaching.spec import Constraints, Teaching
 
 NAVIGATION = (

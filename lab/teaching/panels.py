@@ -13,9 +13,9 @@ from typing import Any
 
 from django.db.models import Count
 
+from lab.engine.run import Player, Runtime
 from lab.live import host, present
 from lab.live.models import Run, RunAction
-from lab.live.runtime import Player, Runtime
 from lab.teaching.models import Attempt, ClassSession
 from lab.teaching.spec import describe_constraints
 
