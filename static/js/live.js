@@ -57,6 +57,16 @@
     if (frame.type === "progress") applyProgress(frame);
     else if (frame.type === "error") notice(frame.error);
   });
+  // A teaching panel refresh that was already on its way must not wipe out an answer the
+  // student has just ticked (the poll itself waits while one is ticked).
+  document.body.addEventListener("htmx:beforeSwap", (event) => {
+    const target = event.detail.target;
+    if (target && target.id === "teaching-panel" && event.detail.requestConfig.verb === "get" &&
+        target.querySelector("input[type=radio]:checked")) {
+      event.detail.shouldSwap = false;
+    }
+  });
+
   // At the device's Password: prompt, type blind.
   function passwordMode() {
     for (const form of document.querySelectorAll(".terminal-input")) {
