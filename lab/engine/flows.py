@@ -205,6 +205,8 @@ class FlowRun:
     late_acks_us: int | None = None  # when the ACKs a delay spike holds back arrive
     round_timer: Any = None
     rtx_timer: Any = None
+    ack_timer: Any = None  # the ACK of a retransmission that got through, on its way back
+    retrans_stamp_us: int | None = None  # the stall's first RTO retransmission (Linux)
     late_timer: Any = None
 
     @property

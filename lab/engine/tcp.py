@@ -4,9 +4,11 @@ Theory of operation: a download is a fluid while data moves (see flows.py); this
 holds the rules that decide *when* the sender tries again and *when it gives up*.
 Linux (RFC 6298 as Linux implements it, include/net/tcp.h): RTO = SRTT + max(4*RTTVAR,
 TCP_RTO_MIN), initial 1 s, ceiling 120 s, doubling per expiry; one tail-loss probe
-(2*SRTT) before the first RTO; give-up when the time since the first unacknowledged
-transmission reaches the bound tcp_retries2 implies, computed as if RTO started at
-TCP_RTO_MIN (924.6 s for 15). Windows gives up after TcpMaxDataRetransmissions (5).
+(2*SRTT) before the first RTO; give-up when the time since the first RTO retransmission
+reaches the bound tcp_retries2 implies, computed as if RTO started at TCP_RTO_MIN (924.6 s
+for 15). Linux counts these timers in jiffies and its timer wheel fires them late by up to
+a level's granularity (`timer_fires_at`): measured against the kernel by
+benchmarks/fidelity.py. Windows gives up after TcpMaxDataRetransmissions (5).
 The first RTO of a stall cuts the window (RFC 5681 3.1); when the ACKs of the original
 segments arrive afterwards (a delay spike, not a loss), Linux proves the RTO spurious and
 undoes the cut (F-RTO, RFC 5682, and the Eifel-style undo of tcp_try_undo_loss), Windows
@@ -26,6 +28,11 @@ TCP_INIT_CWND = 10  # RFC 6928, Linux default
 TCP_HEADER_BYTES = 40  # IPv4 + TCP without options
 LINUX_SYN_RETRIES = 6  # net.ipv4.tcp_syn_retries
 LINUX_RETRIES2 = 15  # net.ipv4.tcp_retries2
+# [U] CONFIG_HZ=250 (Debian's kernels and the kernel benchmarks/fidelity.py measured);
+# 100, 300 and 1000 exist. One jiffy is the unit of every Linux TCP timer.
+JIFFY_US = 4 * MS
+TCP_TIMEOUT_MIN_JIFFIES = 2  # include/net/tcp.h TCP_TIMEOUT_MIN (2U)
+CUBIC_BETA = (717, 1024)  # net/ipv4/tcp_cubic.c beta: ssthresh = cwnd * 717 / 1024
 
 
 @dataclass(frozen=True)
@@ -38,6 +45,7 @@ class TcpProfile:
     syn_retries: int
     data_retries: int | None  # None: time-bounded by tcp_retries2 (Linux)
     undo_spurious_rto: bool  # restore cwnd/ssthresh when later ACKs prove an RTO spurious
+    jiffies: bool = False  # timers in jiffies on the kernel's timer wheel (Linux)
 
 
 # Linux undoes by default: net.ipv4.tcp_frto = 2 (RFC 5682 SACK-enhanced F-RTO).
@@ -50,6 +58,7 @@ LINUX = TcpProfile(
     LINUX_SYN_RETRIES,
     None,
     True,
+    jiffies=True,
 )
 # Windows (S22): TcpMaxDataRetransmissions 5. [U] InitialRto 3 s and MinRto 300 ms are
 # our choice (Get-NetTCPSetting on Vista+, reference section 6), as are the 60 s ceiling,
@@ -61,12 +70,39 @@ WINDOWS = TcpProfile("windows", 3 * S, 300 * MS, 60 * S, False, 2, 5, False)
 PROFILES = {"linux": LINUX, "windows": WINDOWS}
 
 
+def usecs_to_jiffies(us: int) -> int:
+    """include/linux/jiffies.h usecs_to_jiffies: rounds up."""
+    return -(-us // JIFFY_US)
+
+
+def timer_fires_at(now_us: int, delay_jiffies: int) -> int:
+    """When a kernel timer armed now for `delay_jiffies` fires (kernel/time/timer.c
+    calc_wheel_index, calc_index). The wheel files it in the level its delay falls in
+    (level n from LVL_START(n) = 63 << 3(n-1) jiffies, 8**n jiffies per bucket) and it
+    fires at that bucket's boundary: expiry + granularity, rounded down to the
+    granularity ("Round up with level granularity to prevent" early expiry). At HZ=250 a
+    280 ms RTO fires up to 32 ms late, a 2.2 s one up to 256 ms, a 60 s one up to 2 s."""
+    expires = now_us // JIFFY_US + delay_jiffies
+    level, start = 0, 63
+    while delay_jiffies >= start and level < 8:
+        level, start = level + 1, start << 3
+    shift = 3 * level
+    return (((expires + (1 << shift)) >> shift) << shift) * JIFFY_US
+
+
 def rto_us(profile: TcpProfile, srtt_us: int, rttvar_us: int) -> int:
-    """Retransmission timeout from the smoothed RTT estimators."""
+    """Retransmission timeout from the smoothed RTT estimators.
+
+    Linux (net/ipv4/tcp_input.c tcp_set_rto, __tcp_set_rto): icsk_rto =
+    usecs_to_jiffies(srtt + rttvar_us), where tcp_rtt_estimator keeps rttvar_us at the
+    largest 4*mdev of the last round trip and never below tcp_rto_min (mdev_max_us restarts
+    at rto_min every RTT): with a steady RTT that is SRTT + 200 ms, rounded up to a jiffy."""
     if profile.name == "linux":
         value = srtt_us + max(4 * rttvar_us, profile.rto_min_us)
     else:
         value = max(srtt_us + 4 * rttvar_us, profile.rto_min_us)
+    if profile.jiffies:
+        value = usecs_to_jiffies(value) * JIFFY_US
     return min(value, profile.rto_max_us)
 
 
@@ -89,23 +125,35 @@ def linux_give_up_us(retries2: int, rto_base_us: int = TCP_RTO_MIN_US) -> int:
     ) * TCP_RTO_MAX_US
 
 
-def tail_loss_probe_us(srtt_us: int, rto: int) -> int:
-    """Linux PTO with several segments in flight: 2*SRTT, never after the RTO."""
-    return min(max(2 * srtt_us, 10 * MS), rto)
+def tail_loss_probe_us(srtt_us: int, rto_left_us: int) -> int:
+    """Linux PTO with several segments in flight (net/ipv4/tcp_output.c
+    tcp_schedule_loss_probe, armed after every ACK and transmission): 2*SRTT rounded up to
+    jiffies plus TCP_TIMEOUT_MIN (TCP_RTO_MIN instead with one segment out, which a bulk
+    sender never has), and never after the RTO would fire: `rto_left_us`, the RTO counted
+    from the oldest unacknowledged segment's transmission (tcp_rto_delta_us)."""
+    timeout = usecs_to_jiffies(2 * srtt_us) + TCP_TIMEOUT_MIN_JIFFIES
+    if rto_left_us > 0:
+        timeout = min(timeout, usecs_to_jiffies(rto_left_us))
+    return timeout * JIFFY_US
 
 
 def silence_before_rto_us(profile: TcpProfile, srtt_us: int, rttvar_us: int) -> int:
     """How long ACKs may pause before the first RTO fires (after the probe, if any)."""
     rto = rto_us(profile, srtt_us, rttvar_us)
-    return rto + (tail_loss_probe_us(srtt_us, rto) if profile.tail_loss_probe else 0)
+    return rto + (tail_loss_probe_us(srtt_us, rto - srtt_us) if profile.tail_loss_probe else 0)
 
 
 # Windows in segments: (cwnd, ssthresh) after each event.
 RFC5681_LOSS_WINDOW = 1  # RFC 5681 3.1: after an RTO, cwnd is at most LW = 1 segment
 
 
-def after_timeout(cwnd: int) -> tuple[int, int]:
-    """RFC 5681 3.1 (4): ssthresh = max(FlightSize / 2, 2 segments), cwnd = LW."""
+def after_timeout(cwnd: int, profile: TcpProfile | None = None) -> tuple[int, int]:
+    """RFC 5681 3.1 (4): ssthresh = max(FlightSize / 2, 2 segments), cwnd = LW.
+    Linux (net/ipv4/tcp_input.c tcp_enter_loss) takes ssthresh from the congestion
+    control, CUBIC by default (tcp_cubic.c cubictcp_recalc_ssthresh: cwnd * 717/1024), and
+    sets cwnd to what is in flight + 1 = 1 segment, all of it being marked lost."""
+    if profile is not None and profile.jiffies:
+        return RFC5681_LOSS_WINDOW, max(2, cwnd * CUBIC_BETA[0] // CUBIC_BETA[1])
     return RFC5681_LOSS_WINDOW, max(2, cwnd // 2)
 
 

@@ -12,7 +12,7 @@ Flows share the links through lanes (flows.py): a change costs O(lanes), not O(f
 from __future__ import annotations
 
 from collections.abc import Hashable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from . import forwarding, sharing, tcp, vpn
 from .core import cancel
@@ -180,6 +180,8 @@ def recheck_all(sim: Simulation) -> None:
 def _stall(sim: Simulation, f: FlowRun, v: Verdict) -> None:
     assert f.profile is not None
     a = f.current
+    # The RTT of the last ACKs: a queue-filling sender's includes every full buffer.
+    rtt_now = steady_rtt_us(sim, f) if a.state == "steady" else f.base_rtt_us
     _rtt_now(sim, f)
     cancel(f.round_timer)
     a.stalls.append([sim.now, None])
@@ -188,22 +190,52 @@ def _stall(sim: Simulation, f: FlowRun, v: Verdict) -> None:
     set_demand(sim, f, 0)
     f.backoff = 0
     f.prior_cwnd = f.prior_ssthresh = 0
+    f.retrans_stamp_us = None
     rto = tcp.rto_us(f.profile, f.srtt_us, f.rttvar_us)
+    # ACKs that had passed the break keep arriving, and re-arming the timers, until the
+    # last of them reaches the sender (tcp_ack -> tcp_set_xmit_timer / tcp_rearm_rto).
+    heard = sim.now + _ack_transit_us(sim, f, v.where)
     if f.profile.tail_loss_probe:
-        f.rtx_timer = sim.loop.after(
-            tcp.tail_loss_probe_us(f.srtt_us, rto), _retransmit, sim, f, "tlp"
-        )
+        # tcp_rto_delta_us: the RTO counts from the oldest unacknowledged segment, sent
+        # one RTT before that last ACK.
+        pto = tcp.tail_loss_probe_us(f.srtt_us, rto - rtt_now)
+        f.rtx_timer = _arm(sim, f, heard, pto, "tlp")
     else:
-        f.rtx_timer = sim.loop.after(rto, _retransmit, sim, f, "rto")
+        f.rtx_timer = _arm(sim, f, heard, rto, "rto")
+
+
+def _ack_transit_us(sim: Simulation, f: FlowRun, where: str | None) -> int:
+    """One-way delay from the point where the path broke to the sender (the server)."""
+    links = f.links
+    if where in links:
+        rest = links[links.index(where) + 1 :]
+    else:
+        hop = next((h for h in f.c2s if h.node == where), None)
+        if hop is None or hop.out_link is None or hop.out_link not in links:
+            return 0
+        rest = links[links.index(hop.out_link) :]
+    return sum(sim.links[x].delay_us for x in rest)
+
+
+def _arm(sim: Simulation, f: FlowRun, start_us: int, delay_us: int, kind: str) -> Any:
+    """A retransmission timer; Linux's run in jiffies on the kernel's timer wheel."""
+    assert f.profile is not None
+    at = start_us + delay_us
+    if f.profile.jiffies:
+        at = tcp.timer_fires_at(start_us, tcp.usecs_to_jiffies(delay_us))
+    return sim.loop.at(at, _retransmit, sim, f, kind)
 
 
 def _gives_up(f: FlowRun, now: int) -> bool:
+    """At an RTO expiry (net/ipv4/tcp_timer.c tcp_write_timeout, retransmits_timed_out):
+    Linux measures from tp->retrans_stamp, the first RTO retransmission of the stall (a
+    probe that sent new data does not set it); before any, it cannot time out."""
     assert f.profile is not None
-    stalled_at = f.current.stalls[-1][0]
-    assert stalled_at is not None
     if f.profile.data_retries is not None:
         return f.backoff >= f.profile.data_retries
-    return now - stalled_at >= tcp.linux_give_up_us(f.retries2)
+    if f.retrans_stamp_us is None:
+        return False
+    return now - f.retrans_stamp_us >= tcp.linux_give_up_us(f.retries2)
 
 
 def _retransmit(sim: Simulation, f: FlowRun, kind: str) -> None:
@@ -218,7 +250,9 @@ def _retransmit(sim: Simulation, f: FlowRun, kind: str) -> None:
         return
     if kind == "rto" and not f.prior_cwnd:  # the stall's first RTO: RFC 5681 3.1
         f.prior_cwnd, f.prior_ssthresh = tcp.undo_marks(f.cwnd, f.ssthresh)
-        f.cwnd, f.ssthresh = tcp.after_timeout(f.cwnd)
+        f.cwnd, f.ssthresh = tcp.after_timeout(f.cwnd, f.profile)
+    if kind == "rto" and f.retrans_stamp_us is None:
+        f.retrans_stamp_us = sim.now  # tcp_retransmit_skb: "stamp of the first retransmit"
     a.retransmissions.append(sim.now)
     sim.loop.record("retransmit", flow=f.id, probe=kind)
     v = first = walk(sim, f, "s2c", "data")
@@ -235,16 +269,33 @@ def _retransmit(sim: Simulation, f: FlowRun, kind: str) -> None:
         rst_by=v.rst_by,
     )  # for pcap.py: where the packet died
     if v.ok and f.late_acks_us is None:
-        _resume(sim, f, after_rto=kind == "rto")
-        return
-    if v.rst_by:  # (a retransmission that passed during a delay spike waits for its ACK)
+        # It got through: new data goes when its ACK is back, one round trip later (F-RTO,
+        # RFC 5682 2b: tcp_process_loss sends new data on that ACK). The next RTO stays
+        # armed in case the path breaks again meanwhile.
+        cancel(f.ack_timer)
+        f.ack_timer = sim.loop.after(f.base_rtt_us, _ack_back, sim, f, kind, a.number)
+    elif v.rst_by:  # (a retransmission that passed during a delay spike waits for its ACK)
         _abort(sim, f, f"connection reset by {v.rst_by} (106015)", event="reset")
         return
+    # After the probe the RTO is re-armed from now (tcp_send_loss_probe -> tcp_rearm_rto);
+    # each expiry doubles it up to TCP_RTO_MAX (tcp_retransmit_timer).
     rto = tcp.rto_us(f.profile, f.srtt_us, f.rttvar_us)
     if kind == "rto":
         f.backoff += 1
     wait = min(rto << f.backoff, f.profile.rto_max_us)
-    f.rtx_timer = sim.loop.after(wait, _retransmit, sim, f, "rto")
+    f.rtx_timer = _arm(sim, f, sim.now, wait, "rto")
+
+
+def _ack_back(sim: Simulation, f: FlowRun, kind: str, number: int) -> None:
+    """The ACK of a retransmission that got through reaches the sender."""
+    a = f.current
+    f.ack_timer = None
+    if a.number != number or a.state != "stalled" or f.late_acks_us is not None:
+        return
+    if not walk(sim, f, "c2s", "ack").ok:  # the path broke again: the RTO carries on
+        return
+    cancel(f.rtx_timer)
+    _resume(sim, f, after_rto=kind == "rto")
 
 
 def _resume(sim: Simulation, f: FlowRun, *, after_rto: bool) -> None:
@@ -326,7 +377,7 @@ def _complete(sim: Simulation, f: FlowRun) -> None:
 
 def _abort(sim: Simulation, f: FlowRun, reason: str, *, event: str) -> None:
     a = f.current
-    for timer in (f.round_timer, f.rtx_timer, f.late_timer):
+    for timer in (f.round_timer, f.rtx_timer, f.late_timer, f.ack_timer):
         cancel(timer)
     a.aborted_us = sim.now
     a.abort_reason = reason
