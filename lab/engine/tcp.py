@@ -31,7 +31,7 @@ LINUX_RETRIES2 = 15  # net.ipv4.tcp_retries2
 # [U] CONFIG_HZ=250 (Debian's kernels and the kernel benchmarks/fidelity.py measured);
 # 100, 300 and 1000 exist. One jiffy is the unit of every Linux TCP timer.
 JIFFY_US = 4 * MS
-TCP_TIMEOUT_MIN_JIFFIES = 2  # include/net/tcp.h TCP_TIMEOUT_MIN (2U)
+TCP_TIMEOUT_MIN_US = 2 * MS  # include/net/tcp.h TCP_TIMEOUT_MIN_US (2*USEC_PER_MSEC)
 CUBIC_BETA = (717, 1024)  # net/ipv4/tcp_cubic.c beta: ssthresh = cwnd * 717 / 1024
 
 
@@ -127,11 +127,12 @@ def linux_give_up_us(retries2: int, rto_base_us: int = TCP_RTO_MIN_US) -> int:
 
 def tail_loss_probe_us(srtt_us: int, rto_left_us: int) -> int:
     """Linux PTO with several segments in flight (net/ipv4/tcp_output.c
-    tcp_schedule_loss_probe, armed after every ACK and transmission): 2*SRTT rounded up to
-    jiffies plus TCP_TIMEOUT_MIN (TCP_RTO_MIN instead with one segment out, which a bulk
-    sender never has), and never after the RTO would fire: `rto_left_us`, the RTO counted
-    from the oldest unacknowledged segment's transmission (tcp_rto_delta_us)."""
-    timeout = usecs_to_jiffies(2 * srtt_us) + TCP_TIMEOUT_MIN_JIFFIES
+    tcp_schedule_loss_probe, armed after every ACK and transmission): 2*SRTT +
+    TCP_TIMEOUT_MIN_US rounded up to jiffies (tcp_rto_min instead of the 2 ms with one
+    segment out, which a bulk sender never has), and never after the RTO would fire:
+    `rto_left_us`, the RTO counted from the oldest unacknowledged segment's transmission
+    (tcp_rto_delta_us)."""
+    timeout = usecs_to_jiffies(2 * srtt_us + TCP_TIMEOUT_MIN_US)
     if rto_left_us > 0:
         timeout = min(timeout, usecs_to_jiffies(rto_left_us))
     return timeout * JIFFY_US
@@ -141,6 +142,17 @@ def silence_before_rto_us(profile: TcpProfile, srtt_us: int, rttvar_us: int) -> 
     """How long ACKs may pause before the first RTO fires (after the probe, if any)."""
     rto = rto_us(profile, srtt_us, rttvar_us)
     return rto + (tail_loss_probe_us(srtt_us, rto - srtt_us) if profile.tail_loss_probe else 0)
+
+
+def standing_queue_bytes(buffer_bytes: int, bdp_bytes: int) -> int:
+    """The mean queue a loss-based sender keeps in a bottleneck buffer, which its SRTT
+    carries into an outage. Its window saws between beta*Wmax and Wmax = BDP + buffer (the
+    buffer overflows there); CUBIC's concave growth towards Wmax (net/ipv4/tcp_cubic.c
+    bictcp_update, W(t) = Wmax - C*(K - t)^3) averages Wmax * (1 - (1 - beta)/4) over a
+    cycle, and whatever exceeds the BDP waits in the buffer."""
+    w_max = bdp_bytes + buffer_bytes
+    mean_window = w_max - w_max * (CUBIC_BETA[1] - CUBIC_BETA[0]) // (4 * CUBIC_BETA[1])
+    return min(buffer_bytes, max(0, mean_window - bdp_bytes))
 
 
 # Windows in segments: (cwnd, ssthresh) after each event.

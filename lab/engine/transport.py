@@ -149,12 +149,14 @@ def _go_steady(sim: Simulation, f: FlowRun) -> None:
 
 
 def _measured(sim: Simulation, f: FlowRun) -> tuple[int, int]:
-    """SRTT/RTTVAR with the steady-state RTT (queue included) folded in, one sample per
-    round since the flow went steady (bounded: after 16 rounds they have converged)."""
+    """SRTT/RTTVAR with the steady-state RTT (queue included) folded in. Linux takes a
+    sample from every ACK (net/ipv4/tcp_input.c tcp_clean_rtx_queue -> tcp_ack_update_rtt),
+    about cwnd/2 a round trip, so a steady sender's estimators have converged on it: 64
+    samples leave under 0.1 % of the old SRTT."""
     srtt, rttvar = f.srtt_us, f.rttvar_us
     if f.current.state == "steady":
         sample = steady_rtt_us(sim, f)
-        for _ in range(16):
+        for _ in range(64):
             srtt, rttvar = tcp.rtt_sample(srtt, rttvar, sample)
     return srtt, rttvar
 
@@ -503,12 +505,15 @@ def reallocate(sim: Simulation) -> None:
 
 
 def steady_rtt_us(sim: Simulation, f: FlowRun) -> int:
-    """A loss-based sender fills the bottleneck queue: its RTT includes every full buffer."""
+    """A loss-based sender keeps a queue in every saturated link's buffer: its RTT
+    includes their mean standing queues (tcp.standing_queue_bytes)."""
     queue = 0
     for x in f.links:
         link = sim.links[x]
         if sim.fluid.load_bps.get(x, 0) * 100 >= link.rate_bps * 99:
-            queue += link.buffer_bytes * 8 * S // link.rate_bps
+            bdp = link.rate_bps * f.base_rtt_us // (8 * S)
+            queued = tcp.standing_queue_bytes(link.buffer_bytes, bdp)
+            queue += queued * 8 * S // link.rate_bps
     return f.base_rtt_us + queue
 
 
