@@ -51,6 +51,8 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))  # the lab's engine, for the teardown built-in
 PORT = 5001
 CLIENT_IP, FW_C_IP = "198.18.1.2", "198.18.1.1"
 SERVER_IP, FW_S_IP = "198.18.2.2", "198.18.2.1"
@@ -633,7 +635,7 @@ def lab_scenario(p: PathSpec) -> dict[str, Any]:
 
 def teardown_scenario(p: PathSpec) -> dict[str, Any]:
     """Teardown in the lab: the built-in where the ASAs delete the conn with the SA."""
-    from lab.engine.library import builtin_dict  # noqa: PLC0415 (needs Django-free engine only)
+    from lab.engine.library import builtin_dict  # noqa: PLC0415 (the engine, no Django)
 
     d = builtin_dict("default-drop")
     for link in d["topology"]["links"]:
