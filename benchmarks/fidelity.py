@@ -46,7 +46,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -417,6 +417,7 @@ def analyse(
             "rto_ms": at_cut[6] / 1000,
             "cwnd": at_cut[9],
             "ssthresh": at_cut[10],
+            "ca_state": at_cut[2],  # 0 Open, 3 Recovery: no tail-loss probe outside Open/CWR
         },
     }
 
@@ -776,6 +777,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--size-mb", type=float, help="file size in MB (default: 20 s at the rate)")
     ap.add_argument("--teardown", action="store_true", help="delete the conntrack entry at the cut")
     ap.add_argument("--runs", type=int, default=3, help="kernel runs; the median is reported")
+    ap.add_argument(
+        "--phase-step-s", type=float, default=1.37, help="each run cuts this much later"
+    )
     ap.add_argument("--fixture", metavar="FILE", help="write the path and kernel instants here")
     ap.add_argument("--from-fixture", metavar="FILE", help="no kernel run: the lab against FILE")
     ap.add_argument("--keep", metavar="DIR", help="keep each run's pcap and TCP_INFO samples")
@@ -808,7 +812,15 @@ def main(argv: list[str] | None = None) -> int:
         runs = []
         for i in range(a.runs):
             keep = Path(a.keep) / f"{p.name}-{i + 1}" if a.keep else None
-            runs.append(run_kernel(p, keep))
+            # Each run cuts a little later (same bytes left): the medians then span the
+            # phases of the sender's window cycle instead of one.
+            shift = i * a.phase_step_s
+            run = replace(
+                p,
+                cut_at_s=p.cut_at_s + shift,
+                size_bytes=p.size_bytes + int(p.rate_bps / 8 * shift),
+            )
+            runs.append({**run_kernel(run, keep), "cut_at_s": run.cut_at_s})
             print(
                 f"kernel run {i + 1}/{a.runs}: "
                 + json.dumps({k: v for k, v in runs[-1].items() if not k.startswith("ss_")}),

@@ -81,7 +81,8 @@ def timer_fires_at(now_us: int, delay_jiffies: int) -> int:
     (level n from LVL_START(n) = 63 << 3(n-1) jiffies, 8**n jiffies per bucket) and it
     fires at that bucket's boundary: expiry + granularity, rounded down to the
     granularity ("Round up with level granularity to prevent" early expiry). At HZ=250 a
-    280 ms RTO fires up to 32 ms late, a 2.2 s one up to 256 ms, a 60 s one up to 2 s."""
+    280 ms RTO fires up to 32 ms late, a 2.2 s one up to 256 ms, a 60 s one up to 2 s.
+    [U] The lab's jiffy 0 is simulated time 0; the kernel's phase is arbitrary."""
     expires = now_us // JIFFY_US + delay_jiffies
     level, start = 0, 63
     while delay_jiffies >= start and level < 8:
@@ -145,7 +146,7 @@ def silence_before_rto_us(profile: TcpProfile, srtt_us: int, rttvar_us: int) -> 
 
 
 def standing_queue_bytes(buffer_bytes: int, bdp_bytes: int) -> int:
-    """The mean queue a loss-based sender keeps in a bottleneck buffer, which its SRTT
+    """[U] The mean queue a loss-based sender keeps in a bottleneck buffer, which its SRTT
     carries into an outage. Its window saws between beta*Wmax and Wmax = BDP + buffer (the
     buffer overflows there); CUBIC's concave growth towards Wmax (net/ipv4/tcp_cubic.c
     bictcp_update, W(t) = Wmax - C*(K - t)^3) averages Wmax * (1 - (1 - beta)/4) over a
@@ -161,7 +162,7 @@ RFC5681_LOSS_WINDOW = 1  # RFC 5681 3.1: after an RTO, cwnd is at most LW = 1 se
 
 def after_timeout(cwnd: int, profile: TcpProfile | None = None) -> tuple[int, int]:
     """RFC 5681 3.1 (4): ssthresh = max(FlightSize / 2, 2 segments), cwnd = LW.
-    Linux (net/ipv4/tcp_input.c tcp_enter_loss) takes ssthresh from the congestion
+    [U] Linux (net/ipv4/tcp_input.c tcp_enter_loss) takes ssthresh from the congestion
     control, CUBIC by default (tcp_cubic.c cubictcp_recalc_ssthresh: cwnd * 717/1024), and
     sets cwnd to what is in flight + 1 = 1 segment, all of it being marked lost."""
     if profile is not None and profile.jiffies:

@@ -194,7 +194,7 @@ def _stall(sim: Simulation, f: FlowRun, v: Verdict) -> None:
     f.prior_cwnd = f.prior_ssthresh = 0
     f.retrans_stamp_us = None
     rto = tcp.rto_us(f.profile, f.srtt_us, f.rttvar_us)
-    # ACKs that had passed the break keep arriving, and re-arming the timers, until the
+    # [U] ACKs that had passed the break keep arriving, and re-arming the timers, until the
     # last of them reaches the sender (tcp_ack -> tcp_set_xmit_timer / tcp_rearm_rto).
     heard = sim.now + _ack_transit_us(sim, f, v.where)
     if f.profile.tail_loss_probe:
