@@ -672,7 +672,10 @@ def lab_instants(summary: dict[str, Any]) -> dict[str, Any]:
         "tlp_s": tlp,
         "rto_s": rtos,
         "resume_s": None if end is None else round(end - cut, 4),
-        "give_up_s": None if f["aborted_at_s"] is None else round(f["aborted_at_s"] - cut, 4),
+        "give_up_s": None
+        if f["aborted_at_s"] is None or "timed out" not in (f["abort_reason"] or "")
+        else round(f["aborted_at_s"] - cut, 4),
+        "abort_reason": f["abort_reason"],
         "after_resume_s": None if done is None or end is None else round(done - end, 4),
         "resumed": f["resumed"],
     }
@@ -761,6 +764,12 @@ def print_table(p: PathSpec, lab: dict[str, Any], kernel: dict[str, Any]) -> Non
     print(f"{'instant (s after the cut)':<26}{'lab':>10}{'kernel':>10}{'error %':>9}{'goal %':>8}")
     for name, a, b, err, goal in rows(lab, kernel):
         print(f"{name:<26}{fmt(a):>10}{fmt(b):>10}{fmt(err):>9}{fmt(goal):>8}")
+    if p.teardown:
+        print(
+            f"resumed: lab {'yes' if lab['resume_s'] is not None else 'never'}"
+            f" ({lab.get('abort_reason') or 'still stalled'}), kernel "
+            f"{'yes' if kernel['resume_s'] is not None else 'never'}"
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
