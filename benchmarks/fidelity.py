@@ -57,6 +57,7 @@ PORT = 5001
 CLIENT_IP, FW_C_IP = "198.18.1.2", "198.18.1.1"
 SERVER_IP, FW_S_IP = "198.18.2.2", "198.18.2.1"
 SAMPLE_S = 0.002
+TIMER_SILENCE_S = 0.008  # 2 jiffies at HZ=250
 MSS_WIRE = 1514  # Ethernet frame of a full-sized segment on the veths (MTU 1500)
 GOALS = {"resume": 5.0, "rto": 12.5, "tlp": 12.5, "give_up": 5.0}
 
@@ -364,11 +365,17 @@ def analyse(
     first_in_after = min(
         (p[0] for p in pkts if p[1] == "in" and p[0] >= t_restore), default=float("inf")
     )
+    # A timer's transmission follows a silence (a PTO is at least 2*SRTT); sends that the
+    # last ACKs triggered, or small-queue deferral (TSQ) released, follow within a ms or so.
     events: list[float] = []
+    prev = None
     for p in pkts:
-        quiet = p[1] == "out" and p[3] > 0 and last_in + 0.0005 < p[0] < first_in_after
-        if quiet and (not events or p[0] - events[-1] > 0.001):
+        if p[1] != "out" or p[3] == 0:
+            continue
+        late = last_in + 0.0005 < p[0] < first_in_after
+        if late and prev is not None and p[0] - prev >= TIMER_SILENCE_S:
             events.append(p[0])
+        prev = p[0]
 
     def retransmits_after(t: float) -> int:
         for s in samples:
@@ -765,6 +772,8 @@ def print_table(p: PathSpec, lab: dict[str, Any], kernel: dict[str, Any]) -> Non
     for name, a, b, err, goal in rows(lab, kernel):
         print(f"{name:<26}{fmt(a):>10}{fmt(b):>10}{fmt(err):>9}{fmt(goal):>8}")
     if p.teardown:
+        print("(lab: the default-drop built-in on this rate, RTT and outage, its ASAs tearing")
+        print(" the conn down with the SA; only whether it resumes compares)")
         print(
             f"resumed: lab {'yes' if lab['resume_s'] is not None else 'never'}"
             f" ({lab.get('abort_reason') or 'still stalled'}), kernel "
