@@ -182,7 +182,7 @@ def recheck_all(sim: Simulation) -> None:
 def _stall(sim: Simulation, f: FlowRun, v: Verdict) -> None:
     assert f.profile is not None
     a = f.current
-    # The RTT of the last ACKs: a queue-filling sender's includes every full buffer.
+    # The RTT of the last ACKs: a queue-filling sender's includes its standing queues.
     rtt_now = steady_rtt_us(sim, f) if a.state == "steady" else f.base_rtt_us
     _rtt_now(sim, f)
     cancel(f.round_timer)
