@@ -20,9 +20,12 @@ it are still in flight, as on a real path). The outage is a drop rule added and 
 at exact instants; --teardown also deletes the conntrack entry at the cut. A Python sender
 in the server namespace writes the file and samples TCP_INFO every 2 ms; tcpdump on the
 server's veth records the packets; `ss -tinoe` is snapshotted at the cut and at the restore.
+Each run cuts --phase-step-s later than the one before (same bytes left), so the medians
+span the sender's window cycle. All of this lives in benchmarks/_fidelity_kernel.py.
 
 Lab side: the same path as a scenario (client -[access: rate, buffer]- fw -[cut]- gw
--[wan: RTT/2]- server) through `manage.py labsim --json`.
+-[wan: RTT/2]- server) through `manage.py labsim --json`; with --teardown, the default-drop
+built-in (its ASAs tear the conn down with the SA) on the same rate, RTT and outage.
 
 The table gives, relative to the cut: the tail-loss probe, each RTO retransmission, the
 first new byte after the path returns (resume), the give-up time, and the transfer time
