@@ -519,12 +519,18 @@ def run_kernel(p: PathSpec, keep: Path | None = None) -> dict[str, Any]:
 
 
 def median_of(runs: list[dict[str, Any]]) -> dict[str, Any]:
-    """Per instant, the median over the runs that have it."""
+    """Per instant, the median over the runs that have it, among the runs whose cut found
+    the sender in the Open or CWR state. Only there does Linux arm a tail-loss probe
+    (tcp_schedule_loss_probe); a cut during loss recovery runs another schedule (the RTO
+    from the last ACK, no probe), and mixing the two would pair unlike instants."""
 
     def med(values: list[float | None]) -> float | None:
         got = [v for v in values if v is not None]
         return round(statistics.median(got), 4) if got else None
 
+    open_ = [i for i, r in enumerate(runs) if r["at_cut"] and r["at_cut"].get("ca_state") in (0, 2)]
+    used = open_ or list(range(len(runs)))
+    runs = [runs[i] for i in used]
     n_rto = max(len(r["rto_s"]) for r in runs)
     rtos = [
         med([r["rto_s"][i] if i < len(r["rto_s"]) else None for r in runs]) for i in range(n_rto)
@@ -538,4 +544,5 @@ def median_of(runs: list[dict[str, Any]]) -> dict[str, Any]:
         k: med([r["at_cut"][k] for r in runs if r["at_cut"]])
         for k in ("srtt_ms", "rttvar_ms", "rto_ms", "cwnd", "ssthresh")
     }
+    out["runs_used"] = [i + 1 for i in used]
     return out
