@@ -520,9 +520,10 @@ def run_kernel(p: PathSpec, keep: Path | None = None) -> dict[str, Any]:
 
 def median_of(runs: list[dict[str, Any]]) -> dict[str, Any]:
     """Per instant, the median over the runs that have it, among the runs whose cut found
-    the sender in the Open or CWR state. Only there does Linux arm a tail-loss probe
-    (tcp_schedule_loss_probe); a cut during loss recovery runs another schedule (the RTO
-    from the last ACK, no probe), and mixing the two would pair unlike instants."""
+    the sender in the Open or CWR state (only there does Linux arm a tail-loss probe,
+    tcp_schedule_loss_probe; a cut during loss recovery runs another schedule, the RTO from
+    the last ACK and no probe) and that retransmitted as often as most did: mixing
+    schedules would pair unlike instants."""
 
     def med(values: list[float | None]) -> float | None:
         got = [v for v in values if v is not None]
@@ -530,6 +531,11 @@ def median_of(runs: list[dict[str, Any]]) -> dict[str, Any]:
 
     open_ = [i for i, r in enumerate(runs) if r["at_cut"] and r["at_cut"].get("ca_state") in (0, 2)]
     used = open_ or list(range(len(runs)))
+    # Near the restore an RTO may land just before it in some runs and just after in
+    # others: keep the runs with the most common number of RTOs, one schedule.
+    counts = [len(runs[i]["rto_s"]) for i in used]
+    modal = max(sorted(set(counts)), key=counts.count)
+    used = [i for i in used if len(runs[i]["rto_s"]) == modal]
     runs = [runs[i] for i in used]
     n_rto = max(len(r["rto_s"]) for r in runs)
     rtos = [
