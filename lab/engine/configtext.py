@@ -156,11 +156,21 @@ ARG_BEFORE = {  # a start word after one of these is an argument, not a command
 SKIP = ("Cryptochecksum", ":")
 
 
+# Words that begin a command and are never an argument of an ordinary line: a line is
+# read as run-together text only if two recovered commands begin with one of these
+# (`aaa authentication ssh console LOCAL` is one real command, not three).
+STRONG_STARTS = frozenset(
+    {"interface", "access-list", "crypto", "tunnel-group", "route", "sysopt", "hostname"}
+)
+
+
 def looks_run_together(line: str) -> bool:
-    """A physical line holding commentary or two or more commands."""
+    """A physical line holding commentary or several commands."""
     if "!---" in line:
         return True
-    return len(split_run_together([(1, line)])) >= 3
+    commands = split_run_together([(1, line)])
+    strong = sum(1 for _, text in commands if text.split()[0] in STRONG_STARTS)
+    return len(commands) >= 3 and strong >= 2
 
 
 def _words(lines: list[tuple[int, str]]) -> list[tuple[int, str]]:

@@ -107,6 +107,8 @@ class Profile:
     asdm: str  # the Device Manager version `show version` pairs with the train [U]
     image: str  # the image file name pattern; {v} = digits of the version [U]
     ipsec_pmtu_aging: bool  # `crypto ipsec security-association pmtu-aging infinite` [P]
+    compiled: str  # `Compiled on ...` date of the train's first image [U]
+    hardware: str  # `Hardware:` line: a box that ran the train [U]
 
     @property
     def ike_sa_command(self) -> str:
@@ -157,6 +159,7 @@ def _p(
     sctp: bool = False,
     initiator: bool = False,
     asdm: str,
+    compiled: str,
 ) -> Profile:
     return Profile(
         train=train,
@@ -171,17 +174,32 @@ def _p(
         asdm=asdm,
         image="asa{v}-smp-k8.bin" if nine else "asa{v}-k8.bin",
         ipsec_pmtu_aging=nine,
+        compiled=compiled,
+        hardware=(
+            "ASA5506, 4096 MB RAM, CPU Atom C2000 series 1250 MHz, 1 CPU (4 cores)"
+            if sctp
+            else "ASA5510, 256 MB RAM, CPU Pentium 4 Celeron 1600 MHz"
+        ),
     )
 
 
 # The table a reader looks up ("what does 8.2 print differently?"). Older releases (7.x,
 # a PIX) fall to the first row.
 PROFILES: tuple[Profile, ...] = (
-    _p("8.0(3)", (0,), LEGEND_8_0, preserve=False, asdm="6.0(3)"),
-    _p("8.0(4)", (8, 0, 4), LEGEND_8_0, asdm="6.1(3)"),
-    _p("8.2", (8, 2), LEGEND_8_0, asdm="6.2(1)"),
-    _p("8.4", (8, 4), LEGEND_8_4, ike=True, asdm="6.4(1)"),
-    _p("9.1", (9, 1), LEGEND_9_1, ike=True, tfc=True, nine=True, asdm="7.1(1)"),
+    _p("8.0(3)", (0,), LEGEND_8_0, preserve=False, asdm="6.0(3)", compiled="Tue 29-Jul-08 11:51"),
+    _p("8.0(4)", (8, 0, 4), LEGEND_8_0, asdm="6.1(3)", compiled="Thu 07-Aug-08 20:53"),
+    _p("8.2", (8, 2), LEGEND_8_0, asdm="6.2(1)", compiled="Tue 05-May-09 22:45"),
+    _p("8.4", (8, 4), LEGEND_8_4, ike=True, asdm="6.4(1)", compiled="Mon 31-Jan-11 02:11"),
+    _p(
+        "9.1",
+        (9, 1),
+        LEGEND_9_1,
+        ike=True,
+        tfc=True,
+        nine=True,
+        asdm="7.1(1)",
+        compiled="Wed 28-Nov-12 11:15",
+    ),
     _p(
         "9.8",
         (9, 8),
@@ -192,6 +210,7 @@ PROFILES: tuple[Profile, ...] = (
         sctp=True,
         initiator=True,
         asdm="7.8(2)",
+        compiled="Thu 20-Jul-17 17:41",
     ),
     _p(
         "9.16",
@@ -203,6 +222,7 @@ PROFILES: tuple[Profile, ...] = (
         sctp=True,
         initiator=True,
         asdm="7.16(1)",
+        compiled="Thu 09-Sep-21 13:08",
     ),
 )
 

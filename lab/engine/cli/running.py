@@ -29,7 +29,7 @@ from ..asaconfig import (
     TunnelGroup,
 )
 from ..configtext import RANK_TIMEOUT_CONN, rank
-from ..platforms import parse_version
+from ..profiles import Profile, for_node
 from ..units import S, hms
 
 SECTIONS = (
@@ -165,11 +165,13 @@ def sysopt_lines(cfg: AsaConfig, *, all_: bool) -> list[str]:
     return _defaults(out, kept, 4)
 
 
-def timeout_conn_line(cfg: AsaConfig) -> str:
+def timeout_conn_line(cfg: AsaConfig, profile: Profile | None = None) -> str:
+    """9.5+ print `sctp` between udp and icmp [C, reference "Versions and formats"]."""
     t = cfg.timeouts
+    sctp = f" sctp {_hms(t.sctp_s)}" if (profile or for_node(cfg.version)).timeout_sctp else ""
     return (
         f"timeout conn {_hms(t.conn_s)} half-closed {_hms(t.half_closed_s)} "
-        f"udp {_hms(t.udp_s)} icmp {_hms(t.icmp_s)}"
+        f"udp {_hms(t.udp_s)}{sctp} icmp {_hms(t.icmp_s)}"
     )
 
 
@@ -180,13 +182,17 @@ def _interface(ifc: Interface, *, all_: bool) -> tuple[str, ...]:
         # [U] 8.2 prints the auto speed and duplex of a physical port under `all`; the
         # routing-protocol defaults it also prints (ospf, pim, igmp) are left out.
         lines += _defaults((" speed auto", " duplex auto"), ifc.extra, 1)
-    lines += [f" {x}" for x in ifc.extra]
+    # `management-only` comes last in the block [C, a real 8.2(1) config, Server Fault
+    # "Configuring a Cisco ASA 5505 for routing"]; the other kept lines come first.
+    last = [x for x in ifc.extra if x.split()[:1] == ["management-only"]]
+    lines += [f" {x}" for x in ifc.extra if x not in last]
     if ifc.shutdown:
         lines.append(" shutdown")
     lines.append(f" nameif {ifc.nameif}" if ifc.nameif else " no nameif")
     level = ifc.security_level
     lines.append(f" security-level {level}" if level is not None else " no security-level")
     lines.append(f" ip address {ifc.address} {ifc.mask}" if ifc.address else " no ip address")
+    lines += [f" {x}" for x in last]
     return tuple(lines)
 
 
@@ -214,19 +220,27 @@ def _logging(cfg: AsaConfig, *, all_: bool) -> list[str]:
     return [x for x in lines if x in modelled or _key(x, 2) not in kept]
 
 
-def _crypto(cfg: AsaConfig, *, all_: bool) -> list[Item]:
-    ikev1 = parse_version(cfg.version) >= (8, 4)  # [U] 8.4 renamed isakmp to ikev1
-    ike = "ikev1" if ikev1 else "isakmp"
+def _crypto(cfg: AsaConfig, profile: Profile, *, all_: bool) -> list[Item]:
+    ikev1 = profile.ike_keywords  # 8.4 renamed isakmp to ikev1 [C, Cisco 113597]
+    ike = profile.ike
     ipsec = "crypto ipsec ikev1" if ikev1 else "crypto ipsec"
+    set_ts = "set ikev1 transform-set" if ikev1 else "set transform-set"
     kept = [x for x in cfg.unmodelled if x.startswith("crypto ")]
     items = []
     lines = [f"{ipsec} transform-set {n} {' '.join(t)}" for n, t in cfg.transform_sets.items()]
-    if all_ or cfg.ipsec_lifetime_s != IPSEC_LIFETIME_DEFAULT_S:
+    # A config that spells out the defaults keeps them (a real 8.2(1) config prints both:
+    # Server Fault "Configuring a Cisco ASA 5505 for routing" [C]; the seed's 8.2 sample
+    # has neither, so a config without them prints none) [P].
+    shown = cfg.shown_lifetimes
+    if all_ or "seconds" in shown or cfg.ipsec_lifetime_s != IPSEC_LIFETIME_DEFAULT_S:
         lines.append(f"crypto ipsec security-association lifetime seconds {cfg.ipsec_lifetime_s}")
-    if all_ or cfg.ipsec_lifetime_kb != IPSEC_LIFETIME_DEFAULT_KB:
+    if all_ or "kilobytes" in shown or cfg.ipsec_lifetime_kb != IPSEC_LIFETIME_DEFAULT_KB:
         lines.append(
             f"crypto ipsec security-association lifetime kilobytes {cfg.ipsec_lifetime_kb}"
         )
+    if profile.ipsec_pmtu_aging:  # [P] a line every 9.x config shows
+        pmtu = "crypto ipsec security-association pmtu-aging infinite"
+        lines += _defaults([pmtu], kept, 4)
     items.append(Item(rank("crypto ipsec"), "crypto ipsec", tuple(lines)))
     lines = []
     for (name, seq), e in sorted(cfg.crypto_maps.items()):
@@ -242,7 +256,7 @@ def _crypto(cfg: AsaConfig, *, all_: bool) -> list[Item]:
         if all_:
             lines += _defaults([f"{head} set phase1-mode main"], kept, 6)
         if e.transform_sets:
-            lines.append(f"{head} set transform-set {' '.join(e.transform_sets)}")
+            lines.append(f"{head} {set_ts} {' '.join(e.transform_sets)}")
         # [U] under `all` an entry without its own lifetimes shows the global ones
         secs, kb = cfg.ipsec_lifetime_for(e) if all_ else (e.lifetime_s, e.lifetime_kb)
         if secs is not None:
@@ -271,7 +285,9 @@ def _crypto(cfg: AsaConfig, *, all_: bool) -> list[Item]:
     return items
 
 
-def _tunnel_group(cfg: AsaConfig, tg: TunnelGroup, *, all_: bool, mask: bool) -> tuple[str, ...]:
+def _tunnel_group(
+    cfg: AsaConfig, tg: TunnelGroup, profile: Profile, *, all_: bool, mask: bool
+) -> tuple[str, ...]:
     head = f"tunnel-group {tg.name}"
     lines = []
     if tg.type:
@@ -285,10 +301,13 @@ def _tunnel_group(cfg: AsaConfig, tg: TunnelGroup, *, all_: bool, mask: bool) ->
     if tg.has_ipsec_attributes or all_:
         extra = cfg.sub_extra.get(f"{head} ipsec-attributes", [])
         lines.append(f"{head} ipsec-attributes")
+        # 8.x `pre-shared-key *` [C, the seed]; 8.4+ `ikev1 pre-shared-key *****` [C,
+        # ntc-templates tests/cisco_asa/show_run_tunnel-group, a 9.x capture]
+        psk = f" {profile.ike + ' ' if profile.ike_keywords else ''}pre-shared-key"
         if tg.pre_shared_key:
-            lines.append(f" pre-shared-key {'*' if mask else tg.pre_shared_key}")
+            lines.append(f"{psk} {profile.psk_mask if mask else tg.pre_shared_key}")
         elif all_:
-            lines.append(" no pre-shared-key")
+            lines.append(f" no{psk}")
         if all_:
             lines += [f" {x}" for x in _defaults(IPSEC_DEFAULTS, extra, 1)]
         if tg.keepalive_disabled:
@@ -324,7 +343,10 @@ def _service(cfg: AsaConfig, *, all_: bool) -> list[str]:
     return lines + _defaults(["service password-recovery"], kept, 2)
 
 
-def items(cfg: AsaConfig, *, all_: bool = False, mask: bool = True) -> list[Item]:
+def items(
+    cfg: AsaConfig, *, all_: bool = False, mask: bool = True, profile: Profile | None = None
+) -> list[Item]:
+    profile = profile or for_node(cfg.version)
     out = [Item(rank("hostname"), "hostname", (f"hostname {cfg.hostname}",))]
     if cfg.domain_name:
         out.append(Item(rank("domain-name"), "domain-name", (f"domain-name {cfg.domain_name}",)))
@@ -342,22 +364,24 @@ def items(cfg: AsaConfig, *, all_: bool = False, mask: bool = True) -> list[Item
     if all_:
         kept = {" ".join(x.split()[:2]): x for x in cfg.unmodelled if x.startswith("timeout ")}
         lines = [
-            timeout_conn_line(cfg) if d == "timeout conn" else kept.get(" ".join(d.split()[:2]), d)
+            timeout_conn_line(cfg, profile)
+            if d == "timeout conn"
+            else kept.get(" ".join(d.split()[:2]), d)
             for d in TIMEOUT_DEFAULTS
         ]
         out.append(Item(RANK_TIMEOUT_CONN, "timeout", tuple(lines)))
     else:
-        out.append(Item(RANK_TIMEOUT_CONN, "timeout", (timeout_conn_line(cfg),)))
+        out.append(Item(RANK_TIMEOUT_CONN, "timeout", (timeout_conn_line(cfg, profile),)))
     out.append(Item(rank("sysopt"), "sysopt", tuple(sysopt_lines(cfg, all_=all_))))
     out.append(Item(rank("service"), "service", tuple(_service(cfg, all_=all_))))
-    out += _crypto(cfg, all_=all_)
+    out += _crypto(cfg, profile, all_=all_)
     groups = list(cfg.tunnel_groups.values())
     if all_ and DEFAULT_L2L not in cfg.tunnel_groups:
         # [U] the ASA also prints DefaultRAGroup and DefaultWEBVPNGroup; the lab has no
         # remote access and shows only the L2L default group (the one it falls back to).
         groups.insert(0, TunnelGroup(DEFAULT_L2L, type="ipsec-l2l"))
     for tg in groups:
-        group = _tunnel_group(cfg, tg, all_=all_, mask=mask)
+        group = _tunnel_group(cfg, tg, profile, all_=all_, mask=mask)
         out.append(Item(rank("tunnel-group"), "tunnel-group", group, tg.name))
     for kept_line in cfg.unmodelled:
         if all_ and kept_line.startswith("timeout "):
@@ -383,13 +407,15 @@ def render(
     name: str | None = None,
     mask: bool = True,
     platform: str = "asa",
+    profile: Profile | None = None,
+    version: str = "",
 ) -> str:
     """The text `show running-config [all] [SECTION [NAME]]` prints (one line per command).
 
     `section` may be two words (`crypto map`); `name` picks one interface (its name or
     nameif; the caller checks it exists), access list or tunnel group.
     """
-    chosen = items(cfg, all_=all_, mask=mask)
+    chosen = items(cfg, all_=all_, mask=mask, profile=profile)
     if section is not None:
         if section == "interface" and name is not None:
             ifc = find_interface(cfg, name)
@@ -408,7 +434,7 @@ def render(
     for item in chosen:
         body.extend(item.lines)
     name_ = "PIX" if platform == "pix" else "ASA"
-    head = [": Saved", ":", f"{name_} Version {cfg.version} ", "!"]
+    head = [": Saved", ":", f"{name_} Version {version or cfg.version} ", "!"]
     text = "\n".join(body) + "\n"
     # [U] The real checksum is an MD5 over the device's own encoding; ours is over the text.
     checksum = hashlib.md5(text.encode(), usedforsecurity=False).hexdigest()
