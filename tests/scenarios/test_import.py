@@ -55,7 +55,7 @@ def test_it_builds_a_four_node_scenario_from_the_default_drop_configs(
     assert scenario.flows[0]["id"] == "download"
     specs.engine_scenario(scenario)
     edit = anonymous.get(response["Location"]).content.decode()
-    assert "BO line 5: kept but not simulated: names" in edit
+    assert "BO names: 1 line(s) kept (line 5)" in edit  # kept lines grouped by section
     assert f"?key={scenario.edit_key}" in edit
 
 

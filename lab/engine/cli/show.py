@@ -13,6 +13,7 @@ import zlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from .. import acl as acl_mod
 from .. import profiles, vpn
 from ..forwarding import conn_bytes
 from ..gateway import ASP_DROPS, Conn, Gateway, render_log
@@ -272,28 +273,19 @@ def show_isakmp(sim: Simulation, gw: Gateway, words: tuple[str, ...], args: tupl
     return "".join(out)
 
 
-def _acl_ident(spec: list[str]) -> tuple[str, list[str]]:
-    """One side of an ACL entry (`any`, `host A`, `A M`) as `A/M`, and the words left."""
-    if spec[:1] == ["any"]:
-        return "0.0.0.0/0.0.0.0", spec[1:]
-    if spec[:1] == ["host"] and len(spec) > 1:
-        return f"{spec[1]}/255.255.255.255", spec[2:]
-    if len(spec) >= 2:
-        return f"{spec[0]}/{spec[1]}", spec[2:]
-    return "0.0.0.0/0.0.0.0", []
-
-
 def _proxies(gw: Gateway, acl: str) -> tuple[str, str, str]:
-    """(ACL entry line, local ident, remote ident) of a crypto ACL's first entry."""
+    """(ACL entry line, local ident, remote ident) of a crypto ACL's first protected pair,
+    objects and object-groups resolved (the entry then printed with them written out)."""
     assert gw.cfg is not None
+    for line, local, remote in acl_mod.protected(gw.cfg, acl):
+        shown = line if " object" not in line else acl_mod.spelled(line, local, remote)
+        return shown, _ident(local), _ident(remote)
     entries = gw.cfg.access_lists.get(acl, [])
-    if not entries:
-        return "", "0.0.0.0/0.0.0.0", "0.0.0.0/0.0.0.0"
-    words = entries[0].split()
-    body = words[words.index("ip") + 1 :] if "ip" in words else []
-    local, body = _acl_ident(body)
-    remote, _ = _acl_ident(body)
-    return entries[0], local, remote
+    return (entries[0] if entries else ""), "0.0.0.0/0.0.0.0", "0.0.0.0/0.0.0.0"
+
+
+def _ident(net: ipaddress.IPv4Network) -> str:
+    return f"{net.network_address}/{net.netmask}"
 
 
 def _iv(transform: tuple[str, ...]) -> int:
