@@ -755,13 +755,16 @@ def import_config(text: str) -> ImportResult:
     `show running-config` order once, at the end (a stable sort keeps their order within
     a section).
     """
-    from .configtext import looks_run_together, rank, split_run_together
+    from .configtext import RANK_UNKNOWN, known_rank, looks_run_together, split_run_together
 
     cfg = AsaConfig()
     warnings: list[tuple[int, str]] = []
     errors: list[tuple[int, str]] = []
     mode = Mode()
-    kept: list[list[str]] = []  # kept blocks: head line, then its indented lines
+    # Kept blocks (head line, then its indented lines) with their place: a command the
+    # rank table does not know stays after the line it followed in the text.
+    kept: list[tuple[int, list[str]]] = []
+    last_rank = 0
     block: list[str] | None = None  # the kept block being read
     heads: dict[int, str] = {}
     head = ""  # the last top-level line
@@ -784,6 +787,8 @@ def import_config(text: str) -> ImportResult:
         indented = line[0].isspace()
         if not indented:
             mode, block, head = Mode(), None, stripped
+            found = known_rank(stripped)
+            last_rank = last_rank if found is None else found
         else:
             heads[number] = head
         if indented and block is not None:  # a sub-line of a block kept verbatim
@@ -800,21 +805,13 @@ def import_config(text: str) -> ImportResult:
                 cfg.sub_extra.setdefault(mode.head(), []).append(stripped)
             else:
                 mode, block = Mode(), [exc.keep or stripped]
-                kept.append(block)
+                kept.append((last_rank or RANK_UNKNOWN, block))
         except ConfigLineError as exc:
             errors.append((number, f"{exc}: {stripped}"))
         else:
             words = stripped.split()
             if "pre-shared-key" in words and is_masked(words[-1]):
                 warnings.append((number, MASKED_WARNING.format(key=words[-1])))
-    ranks: dict[tuple[str, ...], int] = {}
-
-    def block_rank(lines: list[str]) -> int:
-        key = tuple(lines[0].split()[:2])
-        if key not in ranks:
-            ranks[key] = rank(lines[0])
-        return ranks[key]
-
-    kept.sort(key=block_rank)
-    cfg.unmodelled = ["\n".join(b) for b in kept]
+    kept.sort(key=lambda item: item[0])  # stable: same place, same order as typed
+    cfg.unmodelled = ["\n".join(b) for _, b in kept]
     return ImportResult(cfg, warnings, errors, heads)

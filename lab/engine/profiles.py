@@ -168,7 +168,7 @@ def _p(
         ike_keywords=ike,
         conn_legend=legend,
         tfc=tfc,
-        psk_mask="*****" if nine else "*",
+        psk_mask="*****" if ike else "*",  # [U] 8.4 taken to mask as 9.x does
         timeout_sctp=sctp,
         teardown_initiator=initiator,
         asdm=asdm,

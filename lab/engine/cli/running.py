@@ -28,7 +28,7 @@ from ..asaconfig import (
     Interface,
     TunnelGroup,
 )
-from ..configtext import RANK_TIMEOUT_CONN, rank
+from ..configtext import RANK_TIMEOUT_CONN, RANK_UNKNOWN, known_rank, rank
 from ..profiles import Profile, for_node
 from ..units import S, hms
 
@@ -383,13 +383,16 @@ def items(
     for tg in groups:
         group = _tunnel_group(cfg, tg, profile, all_=all_, mask=mask)
         out.append(Item(rank("tunnel-group"), "tunnel-group", group, tg.name))
+    place = RANK_UNKNOWN  # a command the rank table does not know stays where it was read
     for kept_line in cfg.unmodelled:
+        found = known_rank(kept_line)
+        place = place if found is None else found
         if all_ and kept_line.startswith("timeout "):
             continue  # already merged into the full timeout list
         words = kept_line.split()
         name = words[1] if len(words) > 1 and words[0] in ("access-list", "tunnel-group") else ""
         block = tuple(kept_line.split("\n"))
-        out.append(Item(rank(kept_line), _section(kept_line), block, name))
+        out.append(Item(place, _section(kept_line), block, name))
     out.sort(key=lambda item: item.rank)  # stable: same-rank items keep their order
     return out
 
