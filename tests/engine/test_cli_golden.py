@@ -118,12 +118,10 @@ crypto ipsec transform-set ESP-AES-256-SHA esp-aes-256 esp-sha-hmac
 crypto ipsec security-association lifetime seconds 28800
 crypto ipsec security-association lifetime kilobytes 4608000
 crypto map outside_map 10 match address 100
-crypto map outside_map 10 set connection-type bi-directional
+crypto map outside_map 10 set connection-type bidirectional
 crypto map outside_map 10 set peer 209.165.200.10
 crypto map outside_map 10 set phase1-mode main
 crypto map outside_map 10 set transform-set ESP-AES-256-SHA
-crypto map outside_map 10 set security-association lifetime seconds 28800
-crypto map outside_map 10 set security-association lifetime kilobytes 4608000
 crypto map outside_map interface outside
 crypto isakmp enable outside
 crypto isakmp policy 10

@@ -227,7 +227,10 @@ def _crypto(cfg: AsaConfig, profile: Profile, *, all_: bool) -> list[Item]:
     set_ts = "set ikev1 transform-set" if ikev1 else "set transform-set"
     kept = [x for x in cfg.unmodelled if x.startswith("crypto ")]
     items = []
-    lines = [f"{ipsec} transform-set {n} {' '.join(t)}" for n, t in cfg.transform_sets.items()]
+    # 8.4+ end each transform-set line with a space [C, ntc-templates
+    # tests/cisco_asa/show_running-config_ipsec, a 9.x capture]; 8.x as the seed prints it.
+    end = " " if ikev1 else ""
+    lines = [f"{ipsec} transform-set {n} {' '.join(t)}{end}" for n, t in cfg.transform_sets.items()]
     # A config that spells out the defaults keeps them (a real 8.2(1) config prints both:
     # Server Fault "Configuring a Cisco ASA 5505 for routing" [C]; the seed's 8.2 sample
     # has neither, so a config without them prints none) [P].
@@ -249,20 +252,26 @@ def _crypto(cfg: AsaConfig, profile: Profile, *, all_: bool) -> list[Item]:
             lines.append(f"{head} match address {e.match_address}")
         if e.pfs_group is not None:
             lines.append(f"{head} set pfs" + ("" if e.pfs_group == 2 else f" group{e.pfs_group}"))
-        if all_:  # [P] the order of a real `show run all` (9.x sample)
-            lines += _defaults([f"{head} set connection-type bi-directional"], kept, 6)
+        # `all`: the defaults and their order of a real 9.x `show run all crypto map`
+        # [C, ntc-templates tests/cisco_asa/show_running-config_all_crypto_map]; an entry
+        # without its own SA lifetimes prints none there [C]; 8.x spellings [P].
+        if all_:
+            lines += _defaults([f"{head} set connection-type bidirectional"], kept, 6)
         if e.peers:
             lines.append(f"{head} set peer {' '.join(e.peers)}")
         if all_:
-            lines += _defaults([f"{head} set phase1-mode main"], kept, 6)
+            phase1 = f"{head} set {'ikev1 ' if ikev1 else ''}phase1-mode main"
+            lines += _defaults([phase1], kept, 7)
         if e.transform_sets:
             lines.append(f"{head} {set_ts} {' '.join(e.transform_sets)}")
-        # [U] under `all` an entry without its own lifetimes shows the global ones
-        secs, kb = cfg.ipsec_lifetime_for(e) if all_ else (e.lifetime_s, e.lifetime_kb)
-        if secs is not None:
-            lines.append(f"{head} set security-association lifetime seconds {secs}")
-        if kb is not None:
-            lines.append(f"{head} set security-association lifetime kilobytes {kb}")
+        if all_ and ikev1:
+            lines += _defaults([f"{head} set ikev2 mode tunnel"], kept, 7)
+        if e.lifetime_s is not None:
+            lines.append(f"{head} set security-association lifetime seconds {e.lifetime_s}")
+        if e.lifetime_kb is not None:
+            lines.append(f"{head} set security-association lifetime kilobytes {e.lifetime_kb}")
+        if all_ and profile.tfc:
+            lines += _defaults([f"no {head} set tfc-packets"], kept, 6)
     lines += [f"crypto map {m} interface {i}" for m, i in cfg.crypto_map_interfaces.items()]
     items.append(Item(rank("crypto map"), "crypto map", tuple(lines)))
     lines = [f"crypto {ike} enable {i}" for i in cfg.isakmp_enabled]
