@@ -161,3 +161,46 @@ def test_a_large_config_imports_in_linear_time() -> None:
         configtext.known_rank = real  # type: ignore[assignment]
     assert result.errors == [] and len(result.config.unmodelled) == 40_000
     assert calls <= 40_000  # one look-up per line
+
+
+@pytest.mark.parametrize("train", TRAINS)
+def test_its_show_run_all_imports_with_zero_errors(train: str) -> None:
+    cfg = import_config(text(f"asa{train}-bo")).config
+    again = import_config(running.render(cfg, all_=True, profile=for_node(cfg.version)))
+    assert again.errors == []
+    assert again.config.crypto_maps == cfg.crypto_maps
+    assert again.config.timeouts == cfg.timeouts and again.config.sysopt == cfg.sysopt
+    before, after = cfg.tunnel_group("209.165.200.10"), again.config.tunnel_group("209.165.200.10")
+    assert (after.type, after.pre_shared_key, after.keepalive_threshold) == (
+        before.type,
+        before.pre_shared_key,
+        before.keepalive_threshold,
+    )
+
+
+def test_9x_show_run_all_lines_import() -> None:
+    """Lines a 9.x `show run all` prints that a plain `show run` does not."""
+    result = import_config(
+        "ASA Version 9.16(4)\n"
+        "crypto map WAN 10 match address VPN\n"
+        "crypto map WAN 10 set connection-type bidirectional\n"
+        "crypto map WAN 10 set peer 192.0.2.1\n"
+        "crypto map WAN 10 set ikev1 phase1-mode main\n"
+        "crypto map WAN 10 set ikev1 transform-set TS\n"
+        "crypto map WAN 10 set ikev2 mode tunnel\n"
+        "no crypto map WAN 10 set tfc-packets\n"
+        "crypto map WAN 10 set pfs group14\n"
+        "timeout conn-holddown 0:00:15\n"
+        "timeout igp stale-route 0:01:10\n"
+        "timeout arp-inspection-rate 0:00:00 conn 2:00:00\n"
+        "tunnel-group DefaultL2LGroup ipsec-attributes\n"
+        " no ikev1 pre-shared-key\n"
+        " peer-id-validate req\n"
+        " ikev2 remote-authentication pre-shared-key *****\n"
+    )
+    assert result.errors == []
+    entry = result.config.crypto_maps[("WAN", 10)]
+    assert (entry.peers, entry.transform_sets, entry.pfs_group) == (["192.0.2.1"], ["TS"], 14)
+    assert result.config.timeouts.conn_s == 7200  # the modelled pair of a mixed line
+    kept = result.config.unmodelled
+    assert "timeout arp-inspection-rate 0:00:00" in kept  # the rest of that line, kept
