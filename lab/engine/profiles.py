@@ -18,8 +18,8 @@ How sure each row is: [C] confirmed by the source named, [P] partly, [U] our cho
 - `sctp 0:02:00` in `timeout conn` from 9.5: reference "Versions and formats" [C].
 - `show version` banner lines: ntc-templates tests/cisco_asa/show_version (9.5(2)) [C];
   the Device Manager version paired with each train [U].
-- 302014 `from <interface>` after the reason: Cisco's syslog guide prints the 9.x form
-  `[reason [from teardown-initiator]]` [P: first release not found; the lab uses 9.8].
+Not modelled yet: 302014's 9.x `from <interface>` after the reason (Cisco's syslog guide:
+`[reason [from teardown-initiator]]`); the lab does not know which side closed first.
 """
 
 from __future__ import annotations
@@ -103,7 +103,6 @@ class Profile:
     tfc: bool  # `#TFC rcvd/sent` and `TFC packets:` lines in `show crypto ipsec sa` [U]
     psk_mask: str  # how `show running-config` masks a pre-shared key
     timeout_sctp: bool  # `sctp 0:02:00` in `timeout conn` [C, 9.5+]
-    teardown_initiator: bool  # 302014 `... TCP FINs from inside` [P]
     asdm: str  # the Device Manager version `show version` pairs with the train [U]
     image: str  # the image file name pattern; {v} = digits of the version [U]
     ipsec_pmtu_aging: bool  # `crypto ipsec security-association pmtu-aging infinite` [P]
@@ -157,7 +156,6 @@ def _p(
     tfc: bool = False,
     nine: bool = False,
     sctp: bool = False,
-    initiator: bool = False,
     asdm: str,
     compiled: str,
 ) -> Profile:
@@ -170,7 +168,6 @@ def _p(
         tfc=tfc,
         psk_mask="*****" if ike else "*",  # [U] 8.4 taken to mask as 9.x does
         timeout_sctp=sctp,
-        teardown_initiator=initiator,
         asdm=asdm,
         image="asa{v}-smp-k8.bin" if nine else "asa{v}-k8.bin",
         ipsec_pmtu_aging=nine,
@@ -208,7 +205,6 @@ PROFILES: tuple[Profile, ...] = (
         tfc=True,
         nine=True,
         sctp=True,
-        initiator=True,
         asdm="7.8(2)",
         compiled="Thu 20-Jul-17 17:41",
     ),
@@ -220,7 +216,6 @@ PROFILES: tuple[Profile, ...] = (
         tfc=True,
         nine=True,
         sctp=True,
-        initiator=True,
         asdm="7.16(1)",
         compiled="Thu 09-Sep-21 13:08",
     ),
