@@ -137,9 +137,11 @@ def test_8_0_3_does_not_offer_the_option_it_refuses() -> None:
     assert "permit-vpn" in offered and "preserve-vpn-flows" not in offered
     assert out(cli, "sysopt connection pre?").endswith(INVALID + "\n")
     assert out(cli, "sysopt connection preserve-vpn-flows").endswith(INVALID + "\n")
+    assert "preserve-vpn-flows" not in out(cli, "do show running-config all sysopt")
     later = CliSession(sim_on("8.0(4)", 0), "bo-asa", privileged=True)
     later.type("configure terminal")
     assert "preserve-vpn-flows" in out(later, "sysopt connection ?")
+    assert "preserve-vpn-flows" in out(later, "do show running-config all sysopt")
 
 
 def test_8_2_refuses_the_8_4_keywords_in_config_mode() -> None:

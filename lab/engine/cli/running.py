@@ -131,8 +131,9 @@ def _defaults(lines: Iterable[str], kept: Iterable[str], n: int) -> list[str]:
     return [x for x in lines if _key(x, n) not in taken]
 
 
-def sysopt_lines(cfg: AsaConfig, *, all_: bool) -> list[str]:
-    """`show run [all] sysopt`; with all, the seed's exact list (ASA 8.2) [V, S0]."""
+def sysopt_lines(cfg: AsaConfig, *, all_: bool, profile: Profile | None = None) -> list[str]:
+    """`show run [all] sysopt`; with all, the seed's exact list (ASA 8.2) [V, S0], less
+    `preserve-vpn-flows` on a train that lacks it (before 8.0(4))."""
     so = cfg.sysopt
     if not all_:
         out = []
@@ -161,6 +162,8 @@ def sysopt_lines(cfg: AsaConfig, *, all_: bool) -> list[str]:
     # named interfaces; the lab prints it for an interface named outside, as the seed.
     if cfg.interface_by_nameif("outside") is not None:
         out.append("no sysopt noproxyarp outside")
+    if not (profile or for_node(cfg.version)).preserve_vpn_flows:
+        out = [x for x in out if not x.endswith("preserve-vpn-flows")]
     kept = [x for x in cfg.unmodelled if _section(x) == "sysopt"]
     return _defaults(out, kept, 4)
 
@@ -381,7 +384,7 @@ def items(
         out.append(Item(RANK_TIMEOUT_CONN, "timeout", tuple(lines)))
     else:
         out.append(Item(RANK_TIMEOUT_CONN, "timeout", (timeout_conn_line(cfg, profile),)))
-    out.append(Item(rank("sysopt"), "sysopt", tuple(sysopt_lines(cfg, all_=all_))))
+    out.append(Item(rank("sysopt"), "sysopt", tuple(sysopt_lines(cfg, all_=all_, profile=profile))))
     out.append(Item(rank("service"), "service", tuple(_service(cfg, all_=all_))))
     out += _crypto(cfg, profile, all_=all_)
     groups = list(cfg.tunnel_groups.values())
