@@ -87,10 +87,18 @@ def pair_problems(
     if ea is None or eb is None:
         return out
     out += _acl_mirror(a, b, ea, eb, na, nb)
+    if _ikev2(a) or _ikev2(b):  # IKEv2 proposals and keys are matched by their own rules
+        return out
     out += _ike_policies(a, b, na, nb)
     out += _transforms(a, b, ea, eb, na, nb)
     out += _keys(a, b, addr_a, addr_b, na, nb)
     return out
+
+
+def _ikev2(cfg: AsaConfig) -> bool:
+    """The config speaks IKEv2 (its lines kept here, or modelled by the IKEv2 engine)."""
+    kept = any(x.startswith(("crypto ikev2 ", "crypto ipsec ikev2 ")) for x in cfg.unmodelled)
+    return kept or bool(getattr(cfg, "ikev2_policies", None))
 
 
 def _acl_mirror(

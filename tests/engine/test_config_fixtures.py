@@ -204,3 +204,12 @@ def test_9x_show_run_all_lines_import() -> None:
     assert result.config.timeouts.conn_s == 7200  # the modelled pair of a mixed line
     kept = result.config.unmodelled
     assert "timeout arp-inspection-rate 0:00:00" in kept  # the rest of that line, kept
+
+
+def test_an_ikev2_pair_is_left_to_the_ikev2_rules() -> None:
+    """No IKEv1 policy on either side is no problem when the pair speaks IKEv2."""
+    ikev2 = "crypto ikev2 policy 1\n encryption aes-256\n integrity sha256\n group 14\n"
+    bo = text("asa98-bo").replace("crypto ikev1 policy 10", ikev2 + "crypto ikev1 policy 10")
+    ho = text("asa98-ho").replace(" encryption aes-256", " encryption 3des")
+    assert _problems(bo, ho) == []
+    assert _problems(text("asa98-bo"), ho) != []  # the same pair without IKEv2
