@@ -191,7 +191,7 @@ MOMENTS_S = (0.5, 30, 150, 400)
 
 @pytest.mark.parametrize("slug", BUILTIN_SLUGS)
 def test_every_command_of_every_profile_runs_on_every_builtin(slug: str) -> None:
-    for version in ("8.0(3)", "8.2(1)", "8.4(7)", "9.1(7)", "9.16(4)"):
+    for version in VERSIONS.values():
         data = builtin_dict(slug)
         for node in data["topology"]["nodes"]:
             if node["kind"] == "asa" and node.get("platform", "asa") == "asa":
