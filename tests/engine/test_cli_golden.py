@@ -558,15 +558,15 @@ def test_show_vpn_sessiondb_l2l(version: str) -> None:
     s_left = sa.lifetime_s - (up.now - sa.created_us) // S
     ike = "IKE" if version == "8.2(1)" else "IKEv1"
     ciphers = (
-        "Encryption   : AES256                   Hashing      : SHA1\n"
+        "Encryption   : AES256                 Hashing      : SHA1\n"
         if ike == "IKE"
         else "Encryption   : IKEv1: (1)AES256  IPsec: (1)AES256\n"
         "Hashing      : IKEv1: (1)SHA1  IPsec: (1)SHA1\n"
     )
     body = (
         "Connection   : 209.165.200.10\n"
-        "Index        : 1                        IP Addr      : 209.165.200.10\n"
-        f"Protocol     : {ike} IPsec\n" + ciphers + f"Bytes Tx     : {total.bytes_out:<25}"
+        "Index        : 1                      IP Addr      : 209.165.200.10\n"
+        f"Protocol     : {ike} IPsec\n" + ciphers + f"Bytes Tx     : {total.bytes_out:<23}"
         f"Bytes Rx     : {total.bytes_in}\n"
         "Login Time   : 09:00:01 UTC Mon Jun 15 2009\n"
         f"Duration     : 0h:00m:{dur:02d}s\n"
@@ -574,7 +574,7 @@ def test_show_vpn_sessiondb_l2l(version: str) -> None:
     cli = bo(up)
     assert out(cli, "show vpn-sessiondb l2l") == "\nSession Type: LAN-to-LAN\n\n" + body + "\n"
     assert out(cli, "show vpn-sessiondb detail l2l") == (
-        "\nSession Type: LAN-to-LAN Detailed\n\n" + body + f"{ike} Tunnels: 1\n"
+        "\nSession Type: LAN-to-LAN Detailed\n\n" + body + f"\n{ike} Tunnels: 1\n"
         "IPsec Tunnels: 1\n\n"
         f"{ike}:\n"
         "  Tunnel ID    : 1.1\n"

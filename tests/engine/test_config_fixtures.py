@@ -95,6 +95,9 @@ def test_the_pair_builds_its_ikev1_tunnel(train: str) -> None:
         "98": "{L2L, Tunnel, IKEv1, }",
     }[train]
     assert f"in use settings ={settings}" in sa
+    sessions = cli.type("show vpn-sessiondb detail l2l")
+    pfs = "  Encapsulation: Tunnel                 PFS Group    : 2\n"  # the 9.x capture's layout
+    assert (pfs in sessions) == (train != "98")
     logged = "\n".join(sim.syslog("bo-asa"))
     assert "713119" in logged and "PHASE 1 COMPLETED" in logged
 

@@ -446,12 +446,19 @@ def show_vpnctx(sim: Simulation, gw: Gateway, words: tuple[str, ...], args: tupl
     return "".join(out)
 
 
-SESSIONDB_COLUMN = 40  # [U] where the right-hand field starts, in every block
+SESSIONDB_VALUE = 23  # a left-hand value is padded to 23 characters [C, the 9.x capture]
 
 
 def _pair(left: str, right: str) -> str:
-    # [P] The reference prints `Idle Time Out: 30 Minutes  Idle TO Left : 29 Minutes`.
-    return f"{left:<{SESSIONDB_COLUMN - 1}} {right}\n"
+    """Two `Label : value` fields on one line, the right one after the left value padded
+    to 23 characters (`Index        : 26386                  IP Addr      : ...`)."""
+    width = max(left.index(": ") + 2 + SESSIONDB_VALUE, len(left) + 1)
+    return f"{left:<{width}}{right}\n"
+
+
+def _login(when: _dt.datetime) -> str:
+    """`07:30:58 UTC Mon Nov 7 2022`: the day of the month is not zero-padded [C]."""
+    return when.strftime("%H:%M:%S UTC %a %b ") + f"{when.day} {when.year}"
 
 
 def _cipher(transform: tuple[str, ...]) -> tuple[str, str]:
@@ -471,10 +478,11 @@ IKE_HASHES = {"sha": "SHA1", "md5": "MD5"}
 def show_sessiondb(
     sim: Simulation, gw: Gateway, words: tuple[str, ...], args: tuple[str, ...]
 ) -> str:
-    """`show vpn-sessiondb [detail] l2l`. Field names and the `Session Type: LAN-to-LAN
-    Detailed` title are those ntc-templates' cisco_asa_show_vpn-sessiondb_detail_l2l
-    template reads from real devices [C]; 8.4+ print `IKEv1` where 8.x print `IKE` and
-    list both ciphers as `IKEv1: (1)AES256  IPsec: (1)AES256` [P]; columns [U]."""
+    """`show vpn-sessiondb [detail] l2l`, laid out as a real 9.x capture (ntc-templates
+    tests/cisco_asa/show_vpn-sessiondb_detail_l2l/..._l2l4.raw) [C]: the `Detailed` title,
+    value columns 23 wide, `IKEv2: (1)AES256  IPsec...: (1)...` cipher lines, a blank line
+    before the tunnel counts, `PFS Group` beside `Encapsulation`. 8.x print `IKE` where
+    8.4+ print `IKEv1`, and one `Encryption`/`Hashing` line [P]."""
     assert gw.cfg is not None
     prof = profile_of(gw)
     ike = "IKEv1" if prof.ike_keywords else "IKE"
@@ -494,7 +502,7 @@ def show_sessiondb(
         enc, hsh = _cipher(transform)
         total = vpn.session_traffic(sim, t, gw)
         started = gw.ike_up[t.id]
-        login = _clock(sim, started).strftime("%H:%M:%S UTC %a %b %d %Y")
+        login = _login(_clock(sim, started))
         dur = (sim.now - started) // S
         out += [
             f"Connection   : {peer}\n",
@@ -521,7 +529,7 @@ def show_sessiondb(
         ike_life = gw.cfg.ike_lifetime_s()
         ike_left = max(0, ike_life - dur) if ike_life else 0
         out += [
-            f"{ike} Tunnels: 1\n",
+            f"\n{ike} Tunnels: 1\n",
             f"IPsec Tunnels: {1 if sa else 0}\n\n",
             f"{ike}:\n",
             f"  Tunnel ID    : {index}.1\n",
@@ -548,7 +556,9 @@ def show_sessiondb(
                 f"  Local Addr   : {local}/0/0\n",
                 f"  Remote Addr  : {remote}/0/0\n",
                 _pair(f"  Encryption   : {enc}", f"Hashing      : {hsh}"),
-                "  Encapsulation: Tunnel\n",
+                _pair("  Encapsulation: Tunnel", f"PFS Group    : {entry.pfs_group}")
+                if entry and entry.pfs_group
+                else "  Encapsulation: Tunnel\n",
                 _pair(
                     f"  Rekey Int (T): {sa.lifetime_s} Seconds",
                     f"Rekey Left(T): {max(0, sa.lifetime_s - age)} Seconds",
@@ -719,11 +729,12 @@ def show_ifbrief(
 
 
 def show_clock(sim: Simulation, gw: Gateway, words: tuple[str, ...], args: tuple[str, ...]) -> str:
-    when = _clock(sim, sim.now)
+    when = _clock(sim, sim.now)  # the day is not zero-padded [C, as in `_login`]
     return (
         when.strftime("%H:%M:%S.")
         + f"{when.microsecond // 1000:03d} UTC "
-        + when.strftime("%a %b %d %Y\n")
+        + when.strftime("%a %b ")
+        + f"{when.day} {when.year}\n"
     )
 
 
