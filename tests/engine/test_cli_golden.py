@@ -729,7 +729,8 @@ def test_show_interface_ip_brief() -> None:
 def test_show_asp_drop(up: Simulation) -> None:
     frame = (
         "\nFrame drop:\n"
-        "  IPSEC SA not negotiated yet (ipsec-need-sa)                              1\n"
+        "  IPSEC SA not negotiated yet (ipsec-need-sa)"
+        "                                  1\n"  # the count ends at column 80
         "\nLast clearing: Never\n"
     )
     flow = "\nFlow drop:\n\nLast clearing: Never\n"

@@ -626,7 +626,9 @@ def _level_name(value: int) -> str:
 def show_aspdrop(
     sim: Simulation, gw: Gateway, words: tuple[str, ...], args: tuple[str, ...]
 ) -> str:
-    """[U] layout: reason (name) then the count, right-aligned; frame drops, then flow drops."""
+    """Frame drops, then flow drops: `  reason (name)` and the count right-aligned to column
+    80 [C, ntc-templates tests/cisco_asa/show_asp_drop, a real capture]; a label too long
+    for that gets one space before its count [U]."""
     which = words[-1] if words[-1] in ("frame", "flow") else None
     cleared = (
         "Never"
@@ -643,7 +645,7 @@ def show_aspdrop(
             if count and (name in FLOW_DROPS) == (kinds == "flow")
         ]
         out.append(f"\n{title} drop:\n")
-        out += [f"  {label:<62}{count:>12}\n" for label, count in rows]
+        out += [f"  {label} {count:>{max(77 - len(label), 1)}}\n" for label, count in rows]
         out.append(f"\nLast clearing: {cleared}\n")
     return "".join(out)
 
