@@ -712,7 +712,9 @@ def show_version(
 def show_ifbrief(
     sim: Simulation, gw: Gateway, words: tuple[str, ...], args: tuple[str, ...]
 ) -> str:
-    """[U] column layout from memory of ASA 8.x."""
+    """[U] column layout from memory of ASA 8.x; two real captures in ntc-templates
+    (tests/cisco_asa/show_interface_ip_brief) disagree on the header's `OK?` and the
+    protocol padding, and its template reads this layout."""
     assert gw.cfg is not None
     out = [f"{'Interface':<27}{'IP-Address':<16}OK? Method Status                Protocol\n"]
     for ifc in gw.cfg.interfaces.values():
