@@ -274,6 +274,33 @@ def view_cost() -> dict[str, Any]:
     return results
 
 
+def config_import() -> list[dict[str, Any]]:
+    """Issue #15: N x `crypto isakmp en-` / `able outside` (121 KB took 53 s when each kept
+    line walked back over the others). Linear: 16x the text, about 16x the time."""
+    from lab.engine.asaconfig import import_config
+
+    rows = []
+    for pairs in (1_000, 4_000, 16_000):
+        text = "crypto isakmp en-\nable outside\n" * pairs
+        wall, result = best_of(3, lambda text=text: import_config(text))
+        rows.append({"kb": len(text) / 1000, "lines": 2 * pairs, "wall_s": wall})
+        assert not result.errors
+    table(
+        "config import (issue #15's input: kept lines that are not in the rank table)",
+        ["text", "lines", "wall ms", "us/line"],
+        [
+            [
+                f"{r['kb']:.0f} KB",
+                str(r["lines"]),
+                f"{r['wall_s'] * 1e3:.1f}",
+                f"{r['wall_s'] * 1e6 / r['lines']:.1f}",
+            ]
+            for r in rows
+        ],
+    )
+    return rows
+
+
 def main() -> None:
     t0 = time.perf_counter()
     print(f"engine benchmark: Python {sys.version.split()[0]}, time.perf_counter")
@@ -281,6 +308,7 @@ def main() -> None:
     dur = cost_vs_duration()
     conc = cost_vs_concurrency()
     view = view_cost()
+    imports = config_import()
     total = time.perf_counter() - t0
 
     d1, d16 = dur[0], dur[-1]
@@ -343,6 +371,12 @@ def main() -> None:
                 f"{dirty_median:.2f} us",
                 f"< {VIEW_GOAL_US:g} us",
                 verdict(dirty_median < VIEW_GOAL_US),
+            ],
+            [
+                "import 16x the config text",
+                f"{imports[-1]['wall_s'] / imports[0]['wall_s']:.1f}x the time",
+                "~16x (linear)",
+                verdict(imports[-1]["wall_s"] / imports[0]["wall_s"] < 32),
             ],
             ["benchmark wall time", f"{total:.1f} s", "< 60 s", verdict(total < 60)],
         ],

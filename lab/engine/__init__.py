@@ -6,6 +6,7 @@ Time is an integer number of microseconds passed in by the caller.
 
 from __future__ import annotations
 
+from . import cli  # noqa: F401 - the command line, a layer above, registers its terminal
 from .commands import Command, command_from_dict
 from .errors import CommandError, LabError, SpecError
 from .library import BUILTIN_SLUGS, builtin, builtin_dict

@@ -38,6 +38,16 @@ IKE_LIFETIME_MIN_S = 120  # [U] reference section 5; 0 means infinite (S0)
 TIMEOUT_CONN_MIN_S = 300  # conn and half-closed: at least 5 min, 0:0:0 disables (S15)
 DPD_THRESHOLD_RANGE = (10, 3600)  # [U] reference section 5
 DPD_RETRY_RANGE = (2, 10)  # [U] reference section 5
+# `show running-config` masks pre-shared keys (`*` on 8.x, `*****` on 9.x). A masked key
+# cannot be read back, so an imported config gets this placeholder instead, the same on
+# both ends, and the tunnel still comes up (the import warns about it).
+MASKED_PSK_PLACEHOLDER = "masked-key-placeholder"
+PFS_GROUPS: tuple[str, ...] = ("group1", "group2", "group5", "group14", "group15", "group16")
+PFS_GROUPS += ("group19", "group20", "group21", "group24")
+
+
+def is_masked(key: str) -> bool:
+    return bool(key) and set(key) == {"*"}
 
 
 def _split_ifname(name: str) -> tuple[str, str]:
@@ -107,6 +117,7 @@ class Timeouts:
     half_closed_s: int = 600
     udp_s: int = 120
     icmp_s: int = 2
+    sctp_s: int = 120  # 9.5+ print it in `timeout conn` (profiles.timeout_sctp)
     embryonic_s: int = 30  # `timeout conn` does not set it; fixed default (S15)
 
 
@@ -162,6 +173,9 @@ class AsaConfig:
     # Sub-mode lines kept verbatim under a modelled head (`crypto isakmp policy 10`,
     # `tunnel-group X general-attributes`...): head -> lines (without indentation).
     sub_extra: dict[str, list[str]] = field(default_factory=dict)
+    # Global IPsec lifetime lines the config spells out even at their defaults
+    # ("seconds", "kilobytes"): `show running-config` keeps them (8.2 prints them [C]).
+    shown_lifetimes: set[str] = field(default_factory=set)
 
     # -- lookups the engine needs --------------------------------------------------------
     def interface_by_nameif(self, nameif: str) -> Interface | None:
@@ -266,7 +280,12 @@ class Mode:
 
 
 class Unmodelled(Exception):
-    """A valid-looking line the lab keeps verbatim but does not simulate."""
+    """A valid-looking line the lab keeps verbatim but does not simulate; `keep` is the
+    text to keep when it is not the whole line (the unmodelled part of a timeout line)."""
+
+    def __init__(self, text: str, keep: str | None = None) -> None:
+        super().__init__(text)
+        self.keep = keep
 
 
 def _int(tok: str, lo: int, hi: int) -> int:
@@ -324,6 +343,8 @@ def _apply_submode(cfg: AsaConfig, mode: Mode, w: list[str], negate: bool) -> bo
             ifc.nameif = "" if negate else _need(w, 2)[1]
         elif w[0] == "security-level":
             ifc.security_level = None if negate else _int(_need(w, 2)[1], 0, 100)
+        elif w[:2] == ["ip", "address"] and w[2:3] in (["dhcp"], ["pppoe"]):
+            return False  # an address from DHCP/PPPoE: kept, not simulated
         elif w[:2] == ["ip", "address"]:
             if negate:
                 ifc.address, ifc.mask = "", ""
@@ -357,7 +378,8 @@ def _apply_submode(cfg: AsaConfig, mode: Mode, w: list[str], negate: bool) -> bo
         if w[:2] == ["ikev1", "pre-shared-key"]:  # 8.4 and later spell it so
             w = w[1:]
         if w[0] == "pre-shared-key":
-            tg.pre_shared_key = "" if negate else _need(w, 2)[1]
+            key = "" if negate else _need(w, 2)[1]
+            tg.pre_shared_key = MASKED_PSK_PLACEHOLDER if is_masked(key) else key
         elif w[:2] == ["isakmp", "keepalive"]:
             _keepalive(tg, w[2:], negate)
         else:
@@ -488,7 +510,7 @@ def _tunnel_group(cfg: AsaConfig, w: list[str], negate: bool) -> Mode:
     if w[2] == "general-attributes":
         cfg.tunnel_groups.setdefault(name, TunnelGroup(name)).has_general_attributes = True
         return Mode("tunnel-general", name)
-    if w[2] == "webvpn-attributes":
+    if w[2].endswith("-attributes"):  # webvpn-, ppp-attributes...: kept, not simulated
         raise Unmodelled(" ".join(w))
     raise ConfigLineError(INVALID)
 
@@ -512,25 +534,40 @@ def _sysopt(cfg: AsaConfig, w: list[str], negate: bool) -> None:
         raise Unmodelled("sysopt " + " ".join(w))
 
 
+TIMEOUT_MODELLED = {  # keyword -> (Timeouts field, minimum seconds) [S15]
+    "conn": ("conn_s", TIMEOUT_CONN_MIN_S),
+    "half-closed": ("half_closed_s", TIMEOUT_CONN_MIN_S),
+    "udp": ("udp_s", 60),
+    "icmp": ("icmp_s", 0),
+    "sctp": ("sctp_s", 60),  # [U] minimum
+}
+
+
 def _timeouts(cfg: AsaConfig, w: list[str], negate: bool) -> None:
-    """`timeout conn 1:00:00 half-closed 0:10:00 udp 0:02:00 icmp 0:00:02` (pairs)."""
+    """`timeout conn 1:00:00 half-closed 0:10:00 udp 0:02:00 sctp 0:02:00 icmp 0:00:02`.
+
+    The modelled keywords are applied; every other timeout (`xlate`, `pat-xlate`,
+    `floating-conn`, `igp stale-route`, `uauth 0:05:00 absolute`...) is kept verbatim
+    (Unmodelled, with the modelled pairs taken out of the kept text)."""
     if negate:
         raise ConfigLineError(INVALID)
-    known = {
-        "conn": ("conn_s", TIMEOUT_CONN_MIN_S),
-        "half-closed": ("half_closed_s", TIMEOUT_CONN_MIN_S),
-    }
-    known |= {"udp": ("udp_s", 60), "icmp": ("icmp_s", 0)}
-    if not any(k in known for k in w[::2]):
-        raise Unmodelled("timeout " + " ".join(w))
-    if len(w) < 2 or len(w) % 2:
-        raise ConfigLineError(INCOMPLETE)
-    pairs = list(zip(w[::2], w[1::2], strict=True))
-    if any(k not in known for k, _ in pairs):  # [U] the lab keeps modelled timeouts apart
-        raise ConfigLineError(INVALID)
-    values = {k: _timeout(v, known[k][1]) for k, v in pairs}
+    values: dict[str, int] = {}
+    rest: list[str] = []
+    i = 0
+    while i < len(w):
+        if w[i] in TIMEOUT_MODELLED and (rest[-1:] != ["igp"]):
+            if i + 1 >= len(w):
+                raise ConfigLineError(INCOMPLETE)
+            values[w[i]] = _timeout(w[i + 1], TIMEOUT_MODELLED[w[i]][1])
+            i += 2
+        else:
+            rest.append(w[i])
+            i += 1
     for k, v in values.items():
-        setattr(cfg.timeouts, known[k][0], v)
+        setattr(cfg.timeouts, TIMEOUT_MODELLED[k][0], v)
+    if rest:
+        kept = "timeout " + " ".join(rest)
+        raise Unmodelled(kept, keep=kept if values else None)
 
 
 def _logging(cfg: AsaConfig, w: list[str], negate: bool) -> None:
@@ -607,6 +644,7 @@ def _crypto(cfg: AsaConfig, w: list[str], negate: bool) -> Mode:
                 cfg.ipsec_lifetime_s = IPSEC_LIFETIME_DEFAULT_S if negate else value
             else:
                 cfg.ipsec_lifetime_kb = IPSEC_LIFETIME_DEFAULT_KB if negate else value
+            (cfg.shown_lifetimes.discard if negate else cfg.shown_lifetimes.add)(w[3])
             return Mode()
         raise Unmodelled("crypto " + " ".join(w))
     if kind == "map":
@@ -636,7 +674,8 @@ def _crypto_map(cfg: AsaConfig, w: list[str], negate: bool) -> Mode:
         entry.match_address = "" if negate else rest[2]
     elif rest[:2] == ["set", "peer"]:
         entry.peers = [] if negate else [_ip(p) for p in _need(rest, 3)[2:]]
-    elif rest[:2] == ["set", "transform-set"]:
+    elif rest[:2] == ["set", "transform-set"] or rest[:3] == ["set", "ikev1", "transform-set"]:
+        rest = [x for x in rest if x != "ikev1"]  # 8.4+ spell it `set ikev1 transform-set`
         entry.transform_sets = [] if negate else _need(rest, 3)[2:]
     elif rest[:3] == ["set", "security-association", "lifetime"]:
         unit, value = _ipsec_lifetime(rest[3:])
@@ -646,7 +685,7 @@ def _crypto_map(cfg: AsaConfig, w: list[str], negate: bool) -> Mode:
             entry.lifetime_kb = None if negate else value
     elif rest[:2] == ["set", "pfs"]:
         group = (rest + ["group2"])[2]
-        if group not in ("group1", "group2", "group5"):
+        if group not in PFS_GROUPS:
             raise ConfigLineError(INVALID)
         entry.pfs_group = None if negate else int(group.removeprefix("group"))
     else:
@@ -665,25 +704,45 @@ class ImportResult:
     config: AsaConfig
     warnings: list[tuple[int, str]]  # (line number, text): kept verbatim, not simulated
     errors: list[tuple[int, str]]  # (line number, reason): refused
+    # line number -> the top-level line a kept sub-mode line belongs to (for grouping)
+    heads: dict[int, str] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
         return not self.errors
 
+    def warning_groups(self) -> list[tuple[str, list[tuple[int, str]]]]:
+        """Warnings grouped by the section they belong to (the first word of the block's
+        head: `policy-map`, `crypto ca`...), in order of first appearance; notes that are
+        not about a kept line (a masked key) form their own groups at the top."""
+        groups: dict[str, list[tuple[int, str]]] = {}
+        for number, text in self.warnings:
+            head = self.heads.get(number)
+            label = _warning_group(KEPT + head if head and text.startswith(KEPT) else text)
+            groups.setdefault(label, []).append((number, text))
+        return sorted(groups.items(), key=lambda kv: kv[0] != "notes")
 
-SKIP_PREFIXES = ("!", ":", "ASA Version", "PIX Version", "Cryptochecksum", "end")
+
+KEPT = "kept but not simulated: "
 
 
-def keep_unmodelled(cfg: AsaConfig, text: str) -> int:
-    """Keep a top-level line verbatim, in `show running-config` order; return its index."""
-    from .configtext import rank
+def _warning_group(text: str) -> str:
+    if not text.startswith(KEPT):
+        return "notes"
+    words = text.removeprefix(KEPT).split()
+    words = words[1:] if words[:1] == ["no"] else words
+    if words[:1] == ["crypto"]:
+        return " ".join(words[:2])
+    return words[0] if words else ""
 
-    mine = rank(text)
-    index = len(cfg.unmodelled)
-    while index and rank(cfg.unmodelled[index - 1]) > mine:
-        index -= 1
-    cfg.unmodelled.insert(index, text)
-    return index
+
+SKIP_PREFIXES: tuple[str, ...] = ("!", ":", "ASA Version", "PIX Version", "Cryptochecksum")
+SKIP_PREFIXES += ("end",)
+SKIP_PREFIXES += ("Building configuration", "Current configuration")
+MASKED_WARNING = (
+    "the pre-shared key is masked ({key}), as `show running-config` prints it: the lab "
+    "uses one placeholder key on both ends, so the tunnel comes up as if the keys matched"
+)
 
 
 def import_config(text: str) -> ImportResult:
@@ -692,14 +751,23 @@ def import_config(text: str) -> ImportResult:
     Text whose line breaks were lost (the seed's printed sample) is read from the first
     such line on by `configtext.split_run_together`, best effort. Every line ends up
     modelled, kept verbatim (a warning) or refused (an error); none is dropped silently.
+    Linear in the number of lines: kept blocks are collected in order and sorted into
+    `show running-config` order once, at the end (a stable sort keeps their order within
+    a section).
     """
-    from .configtext import looks_run_together, split_run_together
+    from .configtext import RANK_UNKNOWN, known_rank, looks_run_together, split_run_together
 
     cfg = AsaConfig()
     warnings: list[tuple[int, str]] = []
     errors: list[tuple[int, str]] = []
     mode = Mode()
-    block: int | None = None  # index in cfg.unmodelled of the kept block being read
+    # Kept blocks (head line, then its indented lines) with their place: a command the
+    # rank table does not know stays after the line it followed in the text.
+    kept: list[tuple[int, list[str]]] = []
+    last_rank = 0
+    block: list[str] | None = None  # the kept block being read
+    heads: dict[int, str] = {}
+    head = ""  # the last top-level line
     numbered = list(enumerate(text.splitlines(), start=1))
     for at, (_, raw) in enumerate(numbered):
         if looks_run_together(raw):
@@ -711,27 +779,39 @@ def import_config(text: str) -> ImportResult:
         if not stripped:
             continue
         if stripped.startswith(("ASA Version", "PIX Version")):
-            cfg.version = stripped.split()[-1]
+            words = stripped.split()
+            cfg.version = words[2] if len(words) > 2 else cfg.version
             continue
         if stripped.startswith(SKIP_PREFIXES):
             continue
         indented = line[0].isspace()
         if not indented:
-            mode, block = Mode(), None
-        elif block is not None:  # a sub-mode line of a block the lab keeps verbatim
-            cfg.unmodelled[block] += "\n" + line
-            warnings.append((number, f"kept but not simulated: {stripped}"))
+            mode, block, head = Mode(), None, stripped
+            found = known_rank(stripped)
+            last_rank = last_rank if found is None else found
+        else:
+            heads[number] = head
+        if indented and block is not None:  # a sub-line of a block kept verbatim
+            block.append(line)
+            warnings.append((number, f"{KEPT}{stripped}"))
             continue
         try:
             mode = apply_line(cfg, mode, stripped)
-        except Unmodelled:
-            warnings.append((number, f"kept but not simulated: {stripped}"))
+        except Unmodelled as exc:
+            warnings.append((number, f"{KEPT}{exc.keep or stripped}"))
             if indented and mode.kind == "if":
                 cfg.interfaces[str(mode.key)].extra.append(stripped)
             elif indented and mode.kind != "config":
                 cfg.sub_extra.setdefault(mode.head(), []).append(stripped)
             else:
-                mode, block = Mode(), keep_unmodelled(cfg, stripped)
+                mode, block = Mode(), [exc.keep or stripped]
+                kept.append((last_rank or RANK_UNKNOWN, block))
         except ConfigLineError as exc:
             errors.append((number, f"{exc}: {stripped}"))
-    return ImportResult(cfg, warnings, errors)
+        else:
+            words = stripped.split()
+            if "pre-shared-key" in words and is_masked(words[-1]):
+                warnings.append((number, MASKED_WARNING.format(key=words[-1])))
+    kept.sort(key=lambda item: item[0])  # stable: same place, same order as typed
+    cfg.unmodelled = ["\n".join(b) for _, b in kept]
+    return ImportResult(cfg, warnings, errors, heads)

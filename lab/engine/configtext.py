@@ -79,19 +79,28 @@ RANKS: tuple[tuple[str, int], ...] = (
     ("policy-map", 80),
     ("service-policy", 81),
     ("prompt", 82),
+    ("call-home", 83),
 )
 RANK_UNKNOWN = 74  # [U] commands we do not place: with the other late system commands
 RANK_TIMEOUT_CONN = 56
 
 
-def rank(line: str) -> int:
+def known_rank(line: str) -> int | None:
+    """The place of a command in `show running-config` (a `no` form sits with its
+    command: `no failover` with `failover`); None for a command the table does not place."""
     words = line.split()
-    best, best_len = RANK_UNKNOWN, 0
+    words = words[1:] if words[:1] == ["no"] else words
+    best, best_len = None, 0
     for prefix, value in RANKS:
         parts = prefix.split()
         if words[: len(parts)] == parts and len(parts) > best_len:
             best, best_len = value, len(parts)
     return best
+
+
+def rank(line: str) -> int:
+    found = known_rank(line)
+    return RANK_UNKNOWN if found is None else found
 
 
 # -- run-together text ------------------------------------------------------------------
@@ -156,11 +165,21 @@ ARG_BEFORE = {  # a start word after one of these is an argument, not a command
 SKIP = ("Cryptochecksum", ":")
 
 
+# Words that begin a command and are never an argument of an ordinary line: a line is
+# read as run-together text only if two recovered commands begin with one of these
+# (`aaa authentication ssh console LOCAL` is one real command, not three).
+STRONG_STARTS = frozenset(
+    {"interface", "access-list", "crypto", "tunnel-group", "route", "sysopt", "hostname"}
+)
+
+
 def looks_run_together(line: str) -> bool:
-    """A physical line holding commentary or two or more commands."""
+    """A physical line holding commentary or several commands."""
     if "!---" in line:
         return True
-    return len(split_run_together([(1, line)])) >= 3
+    commands = split_run_together([(1, line)])
+    strong = sum(1 for _, text in commands if text.split()[0] in STRONG_STARTS)
+    return len(commands) >= 3 and strong >= 2
 
 
 def _words(lines: list[tuple[int, str]]) -> list[tuple[int, str]]:

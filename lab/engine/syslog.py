@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 # id -> (severity, format). Fields are filled with str.format.
 MESSAGES: dict[int, tuple[int, str]] = {
-    106015: (
+    106015: (  # two spaces before `on` [C: liblognorm's documentation and real lines]
         6,
-        "Deny TCP (no connection) from {src}/{sport} to {dst}/{dport} flags {flags} on interface {ifc}",
+        "Deny TCP (no connection) from {src}/{sport} to {dst}/{dport} flags {flags}  on interface {ifc}",
     ),
     113019: (
         4,

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lab.engine.asaconfig import AsaConfig, ImportResult, Interface, import_config
+from lab.engine.pairs import pair_problems
 
 SIDES = ("bo", "ho")
 SIDE_NAMES = {"bo": "Branch office", "ho": "Head office"}
@@ -36,9 +37,38 @@ class Derivation:
         default_factory=lambda: {s: [] for s in SIDES}
     )
 
+    # Per side: the pair problems and notes (shown open), then the kept lines grouped by
+    # section (`policy-map`, `crypto ca`...), each group shown collapsed.
+    groups: dict[str, list[tuple[str, list[tuple[int | None, str]]]]] = field(
+        default_factory=lambda: {s: [] for s in SIDES}
+    )
+
     @property
     def ok(self) -> bool:
         return self.scenario is not None and not any(self.errors.values())
+
+    def notes(self) -> list[str]:
+        """One line per pair problem or note, and one per group of kept lines (how many,
+        which lines), for the one-time notice after an import."""
+        out = []
+        for side, groups in self.groups.items():
+            for label, items in groups:
+                if label in OPEN_GROUPS:
+                    out += [f"{side.upper()} {_at(n)}{text}" for n, text in items]
+                    continue
+                numbers = [n for n, _ in items if n]
+                lo, hi = (min(numbers), max(numbers)) if numbers else (0, 0)
+                span = f" (line {lo})" if lo == hi else f" (lines {lo}-{hi})"
+                span = span if numbers else ""
+                out.append(f"{side.upper()} {label}: {len(items)} line(s) kept{span}")
+        return out
+
+
+OPEN_GROUPS = ("tunnel", "notes")  # shown in full; the other groups are collapsed
+
+
+def _at(n: int | None) -> str:
+    return f"line {n}: " if n else ""
 
 
 def _inside(cfg: AsaConfig) -> Interface | None:
@@ -110,6 +140,7 @@ def derive_scenario(
         results[side] = result
         out.errors[side].extend(result.errors)
         out.warnings[side].extend(result.warnings)
+        out.groups[side] += [(label, list(items)) for label, items in result.warning_groups()]
         inside = _inside(result.config)
         outside = _outside(result.config, inside)
         if inside is None or outside is None or inside is outside:
@@ -122,17 +153,20 @@ def derive_scenario(
             out.errors[side].append((None, "has no crypto map with `set peer`: no tunnel to build"))
     if any(out.errors.values()):
         return out
-    for side, other in (("bo", "ho"), ("ho", "bo")):
-        peer_address = ifcs[other][1].address
-        peers = _peers(results[side].config)
-        if peer_address not in peers:
-            out.warnings[side].append(
-                (
-                    None,
-                    f"its crypto map peers {', '.join(peers)}, but the {other.upper()} ASA's "
-                    f"outside address is {peer_address}: the tunnel will not come up",
-                )
-            )
+    # Why the pair cannot build its tunnel (each naming the line on both sides): warnings,
+    # since the run then shows what the real pair does.
+    problems = pair_problems(
+        results["bo"].config,
+        results["ho"].config,
+        names=("bo", "ho"),
+        outside=(ifcs["bo"][1].address, ifcs["ho"][1].address),
+    )
+    for side, message in problems:
+        out.warnings[side].append((None, message))
+    for side in SIDES:
+        mine = [(None, message) for s, message in problems if s == side]
+        if mine:
+            out.groups[side].insert(0, ("tunnel", mine))
     bo_in, bo_out = ifcs["bo"]
     ho_in, ho_out = ifcs["ho"]
     links = {x["id"]: x for x in copy.deepcopy(template["topology"]["links"])}

@@ -217,11 +217,7 @@ def import_page(request: HttpRequest) -> HttpResponse:
             except SpecError as exc:
                 configs.add_error(None, specs.describe_error(exc, derivation.scenario))
             else:
-                notes = [
-                    f"{side.upper()} {'line ' + str(n) + ': ' if n else ''}{text}"
-                    for side, items in derivation.warnings.items()
-                    for n, text in items
-                ]
+                notes = derivation.notes()  # kept lines grouped by section
                 access.announce_copy(request, scenario, warnings=notes)
                 return redirect("scenario-edit", slug=scenario.slug)
     if action == "json" and json_form.is_valid():

@@ -32,7 +32,7 @@ def test_it_tears_down_with_the_seed_reason_and_then_denies_the_retransmission()
         "inside:10.1.1.10/80 duration 0:02:16 bytes 136145733 Tunnel has been torn down"
     ) in ho
     assert (
-        "%ASA-6-106015: Deny TCP (no connection) from 10.1.1.10/80 to 10.0.0.100/1135 flags ACK on interface inside"
+        "%ASA-6-106015: Deny TCP (no connection) from 10.1.1.10/80 to 10.0.0.100/1135 flags ACK  on interface inside"
         in ho
     )
     assert (

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
@@ -55,7 +57,7 @@ def test_it_builds_a_four_node_scenario_from_the_default_drop_configs(
     assert scenario.flows[0]["id"] == "download"
     specs.engine_scenario(scenario)
     edit = anonymous.get(response["Location"]).content.decode()
-    assert "BO line 5: kept but not simulated: names" in edit
+    assert "BO names: 1 line(s) kept (line 5)" in edit  # kept lines grouped by section
     assert f"?key={scenario.edit_key}" in edit
 
 
@@ -108,3 +110,33 @@ def test_it_reports_an_invalid_scenario_json(anonymous: Client) -> None:
     assert response.status_code == 422
     assert "topology: is required" in response.content.decode()
     assert not Scenario.objects.exists()
+
+
+NINE = (Path(__file__).parents[1] / "engine" / "fixtures" / "configs").joinpath
+
+
+@pytest.mark.django_db
+def test_kept_lines_are_grouped_by_section_and_collapsed(anonymous: Client) -> None:
+    bo, _ = default_drop_configs()
+    bo = bo.replace("hostname BO-ASA", "hostname BO-ASA\ncrypto isakmp policy 10 lifetime 5")
+    ho = NINE("asa98-ho.cfg").read_text(encoding="utf-8")
+
+    response = anonymous.post("/import/", {"action": "configs", "bo_text": bo, "ho_text": ho})
+
+    assert response.status_code == 422  # BO's bad line; HO's report is shown all the same
+    html = response.content.decode()
+    report = html[html.index('id="ho-warnings"') :]
+    assert "<summary>policy-map: 12 line(s) kept but not simulated</summary>" in report
+    assert "<summary>call-home: 9 line(s) kept but not simulated</summary>" in report
+    assert "the pre-shared key is masked (*****)" in report  # a note, shown open
+
+
+@pytest.mark.django_db
+def test_the_same_config_twice_is_named_after_the_import(anonymous: Client) -> None:
+    bo, _ = default_drop_configs()
+
+    response = anonymous.post("/import/", {"action": "configs", "bo_text": bo, "ho_text": bo})
+
+    assert response.status_code == 302  # still built: the run shows what the pair does
+    edit = anonymous.get(response["Location"]).content.decode()
+    assert "the same config twice cannot build a tunnel with itself" in edit

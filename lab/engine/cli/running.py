@@ -28,8 +28,8 @@ from ..asaconfig import (
     Interface,
     TunnelGroup,
 )
-from ..configtext import RANK_TIMEOUT_CONN, rank
-from ..platforms import parse_version
+from ..configtext import RANK_TIMEOUT_CONN, RANK_UNKNOWN, known_rank, rank
+from ..profiles import Profile, for_node
 from ..units import S, hms
 
 SECTIONS = (
@@ -131,8 +131,9 @@ def _defaults(lines: Iterable[str], kept: Iterable[str], n: int) -> list[str]:
     return [x for x in lines if _key(x, n) not in taken]
 
 
-def sysopt_lines(cfg: AsaConfig, *, all_: bool) -> list[str]:
-    """`show run [all] sysopt`; with all, the seed's exact list (ASA 8.2) [V, S0]."""
+def sysopt_lines(cfg: AsaConfig, *, all_: bool, profile: Profile | None = None) -> list[str]:
+    """`show run [all] sysopt`; with all, the seed's exact list (ASA 8.2) [V, S0], less
+    `preserve-vpn-flows` on a train that lacks it (before 8.0(4))."""
     so = cfg.sysopt
     if not all_:
         out = []
@@ -161,15 +162,19 @@ def sysopt_lines(cfg: AsaConfig, *, all_: bool) -> list[str]:
     # named interfaces; the lab prints it for an interface named outside, as the seed.
     if cfg.interface_by_nameif("outside") is not None:
         out.append("no sysopt noproxyarp outside")
+    if not (profile or for_node(cfg.version)).preserve_vpn_flows:
+        out = [x for x in out if not x.endswith("preserve-vpn-flows")]
     kept = [x for x in cfg.unmodelled if _section(x) == "sysopt"]
     return _defaults(out, kept, 4)
 
 
-def timeout_conn_line(cfg: AsaConfig) -> str:
+def timeout_conn_line(cfg: AsaConfig, profile: Profile | None = None) -> str:
+    """9.5+ print `sctp` between udp and icmp [C, reference "Versions and formats"]."""
     t = cfg.timeouts
+    sctp = f" sctp {_hms(t.sctp_s)}" if (profile or for_node(cfg.version)).timeout_sctp else ""
     return (
         f"timeout conn {_hms(t.conn_s)} half-closed {_hms(t.half_closed_s)} "
-        f"udp {_hms(t.udp_s)} icmp {_hms(t.icmp_s)}"
+        f"udp {_hms(t.udp_s)}{sctp} icmp {_hms(t.icmp_s)}"
     )
 
 
@@ -180,13 +185,17 @@ def _interface(ifc: Interface, *, all_: bool) -> tuple[str, ...]:
         # [U] 8.2 prints the auto speed and duplex of a physical port under `all`; the
         # routing-protocol defaults it also prints (ospf, pim, igmp) are left out.
         lines += _defaults((" speed auto", " duplex auto"), ifc.extra, 1)
-    lines += [f" {x}" for x in ifc.extra]
+    # `management-only` comes last in the block [C, a real 8.2(1) config, Server Fault
+    # "Configuring a Cisco ASA 5505 for routing"]; the other kept lines come first.
+    last = [x for x in ifc.extra if x.split()[:1] == ["management-only"]]
+    lines += [f" {x}" for x in ifc.extra if x not in last]
     if ifc.shutdown:
         lines.append(" shutdown")
     lines.append(f" nameif {ifc.nameif}" if ifc.nameif else " no nameif")
     level = ifc.security_level
     lines.append(f" security-level {level}" if level is not None else " no security-level")
     lines.append(f" ip address {ifc.address} {ifc.mask}" if ifc.address else " no ip address")
+    lines += [f" {x}" for x in last]
     return tuple(lines)
 
 
@@ -214,19 +223,30 @@ def _logging(cfg: AsaConfig, *, all_: bool) -> list[str]:
     return [x for x in lines if x in modelled or _key(x, 2) not in kept]
 
 
-def _crypto(cfg: AsaConfig, *, all_: bool) -> list[Item]:
-    ikev1 = parse_version(cfg.version) >= (8, 4)  # [U] 8.4 renamed isakmp to ikev1
-    ike = "ikev1" if ikev1 else "isakmp"
+def _crypto(cfg: AsaConfig, profile: Profile, *, all_: bool) -> list[Item]:
+    ikev1 = profile.ike_keywords  # 8.4 renamed isakmp to ikev1 [C, Cisco 113597]
+    ike = profile.ike
     ipsec = "crypto ipsec ikev1" if ikev1 else "crypto ipsec"
+    set_ts = "set ikev1 transform-set" if ikev1 else "set transform-set"
     kept = [x for x in cfg.unmodelled if x.startswith("crypto ")]
     items = []
-    lines = [f"{ipsec} transform-set {n} {' '.join(t)}" for n, t in cfg.transform_sets.items()]
-    if all_ or cfg.ipsec_lifetime_s != IPSEC_LIFETIME_DEFAULT_S:
+    # 8.4+ end each transform-set line with a space [C, ntc-templates
+    # tests/cisco_asa/show_running-config_ipsec, a 9.x capture]; 8.x as the seed prints it.
+    end = " " if ikev1 else ""
+    lines = [f"{ipsec} transform-set {n} {' '.join(t)}{end}" for n, t in cfg.transform_sets.items()]
+    # A config that spells out the defaults keeps them (a real 8.2(1) config prints both:
+    # Server Fault "Configuring a Cisco ASA 5505 for routing" [C]; the seed's 8.2 sample
+    # has neither, so a config without them prints none) [P].
+    shown = cfg.shown_lifetimes
+    if all_ or "seconds" in shown or cfg.ipsec_lifetime_s != IPSEC_LIFETIME_DEFAULT_S:
         lines.append(f"crypto ipsec security-association lifetime seconds {cfg.ipsec_lifetime_s}")
-    if all_ or cfg.ipsec_lifetime_kb != IPSEC_LIFETIME_DEFAULT_KB:
+    if all_ or "kilobytes" in shown or cfg.ipsec_lifetime_kb != IPSEC_LIFETIME_DEFAULT_KB:
         lines.append(
             f"crypto ipsec security-association lifetime kilobytes {cfg.ipsec_lifetime_kb}"
         )
+    if profile.ipsec_pmtu_aging:  # [P] a line every 9.x config shows
+        pmtu = "crypto ipsec security-association pmtu-aging infinite"
+        lines += _defaults([pmtu], kept, 4)
     items.append(Item(rank("crypto ipsec"), "crypto ipsec", tuple(lines)))
     lines = []
     for (name, seq), e in sorted(cfg.crypto_maps.items()):
@@ -235,20 +255,26 @@ def _crypto(cfg: AsaConfig, *, all_: bool) -> list[Item]:
             lines.append(f"{head} match address {e.match_address}")
         if e.pfs_group is not None:
             lines.append(f"{head} set pfs" + ("" if e.pfs_group == 2 else f" group{e.pfs_group}"))
-        if all_:  # [P] the order of a real `show run all` (9.x sample)
-            lines += _defaults([f"{head} set connection-type bi-directional"], kept, 6)
+        # `all`: the defaults and their order of a real 9.x `show run all crypto map`
+        # [C, ntc-templates tests/cisco_asa/show_running-config_all_crypto_map]; an entry
+        # without its own SA lifetimes prints none there [C]; 8.x spellings [P].
+        if all_:
+            lines += _defaults([f"{head} set connection-type bidirectional"], kept, 6)
         if e.peers:
             lines.append(f"{head} set peer {' '.join(e.peers)}")
         if all_:
-            lines += _defaults([f"{head} set phase1-mode main"], kept, 6)
+            phase1 = f"{head} set {'ikev1 ' if ikev1 else ''}phase1-mode main"
+            lines += _defaults([phase1], kept, 7)
         if e.transform_sets:
-            lines.append(f"{head} set transform-set {' '.join(e.transform_sets)}")
-        # [U] under `all` an entry without its own lifetimes shows the global ones
-        secs, kb = cfg.ipsec_lifetime_for(e) if all_ else (e.lifetime_s, e.lifetime_kb)
-        if secs is not None:
-            lines.append(f"{head} set security-association lifetime seconds {secs}")
-        if kb is not None:
-            lines.append(f"{head} set security-association lifetime kilobytes {kb}")
+            lines.append(f"{head} {set_ts} {' '.join(e.transform_sets)}")
+        if all_ and ikev1:
+            lines += _defaults([f"{head} set ikev2 mode tunnel"], kept, 7)
+        if e.lifetime_s is not None:
+            lines.append(f"{head} set security-association lifetime seconds {e.lifetime_s}")
+        if e.lifetime_kb is not None:
+            lines.append(f"{head} set security-association lifetime kilobytes {e.lifetime_kb}")
+        if all_ and profile.tfc:
+            lines += _defaults([f"no {head} set tfc-packets"], kept, 6)
     lines += [f"crypto map {m} interface {i}" for m, i in cfg.crypto_map_interfaces.items()]
     items.append(Item(rank("crypto map"), "crypto map", tuple(lines)))
     lines = [f"crypto {ike} enable {i}" for i in cfg.isakmp_enabled]
@@ -271,7 +297,9 @@ def _crypto(cfg: AsaConfig, *, all_: bool) -> list[Item]:
     return items
 
 
-def _tunnel_group(cfg: AsaConfig, tg: TunnelGroup, *, all_: bool, mask: bool) -> tuple[str, ...]:
+def _tunnel_group(
+    cfg: AsaConfig, tg: TunnelGroup, profile: Profile, *, all_: bool, mask: bool
+) -> tuple[str, ...]:
     head = f"tunnel-group {tg.name}"
     lines = []
     if tg.type:
@@ -285,10 +313,13 @@ def _tunnel_group(cfg: AsaConfig, tg: TunnelGroup, *, all_: bool, mask: bool) ->
     if tg.has_ipsec_attributes or all_:
         extra = cfg.sub_extra.get(f"{head} ipsec-attributes", [])
         lines.append(f"{head} ipsec-attributes")
+        # 8.x `pre-shared-key *` [C, the seed]; 8.4+ `ikev1 pre-shared-key *****` [C,
+        # ntc-templates tests/cisco_asa/show_run_tunnel-group, a 9.x capture]
+        psk = f" {profile.ike + ' ' if profile.ike_keywords else ''}pre-shared-key"
         if tg.pre_shared_key:
-            lines.append(f" pre-shared-key {'*' if mask else tg.pre_shared_key}")
+            lines.append(f"{psk} {profile.psk_mask if mask else tg.pre_shared_key}")
         elif all_:
-            lines.append(" no pre-shared-key")
+            lines.append(f" no{psk}")
         if all_:
             lines += [f" {x}" for x in _defaults(IPSEC_DEFAULTS, extra, 1)]
         if tg.keepalive_disabled:
@@ -324,7 +355,10 @@ def _service(cfg: AsaConfig, *, all_: bool) -> list[str]:
     return lines + _defaults(["service password-recovery"], kept, 2)
 
 
-def items(cfg: AsaConfig, *, all_: bool = False, mask: bool = True) -> list[Item]:
+def items(
+    cfg: AsaConfig, *, all_: bool = False, mask: bool = True, profile: Profile | None = None
+) -> list[Item]:
+    profile = profile or for_node(cfg.version)
     out = [Item(rank("hostname"), "hostname", (f"hostname {cfg.hostname}",))]
     if cfg.domain_name:
         out.append(Item(rank("domain-name"), "domain-name", (f"domain-name {cfg.domain_name}",)))
@@ -342,30 +376,35 @@ def items(cfg: AsaConfig, *, all_: bool = False, mask: bool = True) -> list[Item
     if all_:
         kept = {" ".join(x.split()[:2]): x for x in cfg.unmodelled if x.startswith("timeout ")}
         lines = [
-            timeout_conn_line(cfg) if d == "timeout conn" else kept.get(" ".join(d.split()[:2]), d)
+            timeout_conn_line(cfg, profile)
+            if d == "timeout conn"
+            else kept.get(" ".join(d.split()[:2]), d)
             for d in TIMEOUT_DEFAULTS
         ]
         out.append(Item(RANK_TIMEOUT_CONN, "timeout", tuple(lines)))
     else:
-        out.append(Item(RANK_TIMEOUT_CONN, "timeout", (timeout_conn_line(cfg),)))
-    out.append(Item(rank("sysopt"), "sysopt", tuple(sysopt_lines(cfg, all_=all_))))
+        out.append(Item(RANK_TIMEOUT_CONN, "timeout", (timeout_conn_line(cfg, profile),)))
+    out.append(Item(rank("sysopt"), "sysopt", tuple(sysopt_lines(cfg, all_=all_, profile=profile))))
     out.append(Item(rank("service"), "service", tuple(_service(cfg, all_=all_))))
-    out += _crypto(cfg, all_=all_)
+    out += _crypto(cfg, profile, all_=all_)
     groups = list(cfg.tunnel_groups.values())
     if all_ and DEFAULT_L2L not in cfg.tunnel_groups:
         # [U] the ASA also prints DefaultRAGroup and DefaultWEBVPNGroup; the lab has no
         # remote access and shows only the L2L default group (the one it falls back to).
         groups.insert(0, TunnelGroup(DEFAULT_L2L, type="ipsec-l2l"))
     for tg in groups:
-        group = _tunnel_group(cfg, tg, all_=all_, mask=mask)
+        group = _tunnel_group(cfg, tg, profile, all_=all_, mask=mask)
         out.append(Item(rank("tunnel-group"), "tunnel-group", group, tg.name))
+    place = RANK_UNKNOWN  # a command the rank table does not know stays where it was read
     for kept_line in cfg.unmodelled:
+        found = known_rank(kept_line)
+        place = place if found is None else found
         if all_ and kept_line.startswith("timeout "):
             continue  # already merged into the full timeout list
         words = kept_line.split()
         name = words[1] if len(words) > 1 and words[0] in ("access-list", "tunnel-group") else ""
         block = tuple(kept_line.split("\n"))
-        out.append(Item(rank(kept_line), _section(kept_line), block, name))
+        out.append(Item(place, _section(kept_line), block, name))
     out.sort(key=lambda item: item.rank)  # stable: same-rank items keep their order
     return out
 
@@ -383,13 +422,15 @@ def render(
     name: str | None = None,
     mask: bool = True,
     platform: str = "asa",
+    profile: Profile | None = None,
+    version: str = "",
 ) -> str:
     """The text `show running-config [all] [SECTION [NAME]]` prints (one line per command).
 
     `section` may be two words (`crypto map`); `name` picks one interface (its name or
     nameif; the caller checks it exists), access list or tunnel group.
     """
-    chosen = items(cfg, all_=all_, mask=mask)
+    chosen = items(cfg, all_=all_, mask=mask, profile=profile)
     if section is not None:
         if section == "interface" and name is not None:
             ifc = find_interface(cfg, name)
@@ -408,7 +449,7 @@ def render(
     for item in chosen:
         body.extend(item.lines)
     name_ = "PIX" if platform == "pix" else "ASA"
-    head = [": Saved", ":", f"{name_} Version {cfg.version} ", "!"]
+    head = [": Saved", ":", f"{name_} Version {version or cfg.version} ", "!"]
     text = "\n".join(body) + "\n"
     # [U] The real checksum is an MD5 over the device's own encoding; ours is over the text.
     checksum = hashlib.md5(text.encode(), usedforsecurity=False).hexdigest()

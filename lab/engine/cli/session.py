@@ -192,7 +192,17 @@ class CliSession:
         match = self._parse(root, words)
         if isinstance(match, ParseError):
             return self._parse_error(match, toks, line, prompt)
+        refused = self._version_refusal(match.words)
+        if refused is not None and not (
+            match.action == "config" and self.gw.node.platform != "asa"
+        ):  # a PIX or IOS refuses in its own words (platform_refusal)
+            return self._parse_error(ParseError("invalid", refused), toks, line, prompt)
         return self._dispatch(match, toks, line, prompt)
+
+    def _version_refusal(self, expanded: tuple[str, ...] | list[str]) -> int | None:
+        """The word this node's software train does not have (`show crypto ikev1` on 8.2,
+        `sysopt connection preserve-vpn-flows` on 8.0(3)); None if it has them all."""
+        return show.profile_of(self.gw).refused_at(expanded)
 
     def _parse(self, root: Node, words: list[str]) -> Match | ParseError:
         negated = bool(words) and words[0].lower() == "no"
@@ -270,7 +280,8 @@ class CliSession:
         assert self.gw.cfg is not None
         configured = self.gw.cfg.enable_password
         # [U] An encrypted (hashed) password cannot be checked here: any answer opens it.
-        if not configured or configured.endswith(" encrypted") or typed == configured:
+        hashed = configured.endswith((" encrypted", " pbkdf2"))
+        if not configured or hashed or typed == configured:
             self.privileged = True
             return ""
         return self._error(BAD_PASSWORD + "\n")
@@ -329,11 +340,24 @@ class CliSession:
             column = toks[reached.index][1] if reached.index < len(toks) else len(text)
             return [], caret_at(len(prompt) + column) + INVALID + "\n"
         node = reached[0]
+        bad = self._version_refusal(list(reached[1]))
+        if bad is not None and bad < len(toks):
+            return [], caret_at(len(prompt) + toks[bad][1]) + INVALID + "\n"
         if node.kind == LINE:
             return [("LINE", node.help), ("<cr>", "")], ""
+        expanded = list(reached[1])
         if fresh:
-            return help_items(node), ""
-        found = prefix_matches(node, words[-1])
+            items = [
+                item
+                for item in help_items(node)
+                if self._version_refusal([*expanded, item[0]]) is None
+            ]
+            return items, ""
+        found = [
+            w
+            for w in prefix_matches(node, words[-1])
+            if self._version_refusal([*expanded, w]) is None
+        ]
         if not found:
             return [], caret_at(len(prompt) + toks[-1][1]) + INVALID + "\n"
         return [(w, "") for w in found], ""
