@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from . import keys, sacounters
+from . import ikepolicy, keys, sacounters
 from .asaconfig import IPSEC_LIFETIME_DEFAULT_KB, IPSEC_LIFETIME_DEFAULT_S
 from .core import cancel
 from .gateway import Gateway, SideSa
@@ -18,6 +18,10 @@ from .tunnels import (
     IKE_MAIN_MODE_MESSAGES,
     IKE_NEGOTIATION_TIMEOUT_US,
     IKE_QUICK_MODE_MESSAGES,
+    IKEV2_CREATE_CHILD_MESSAGES,
+    IKEV2_INIT_AUTH_MESSAGES,
+    MM_INITIATOR,
+    MM_RESPONDER,
     REKEY_PERCENT,
     TunnelRun,
     next_state,
@@ -50,8 +54,9 @@ def _asa(gw: Gateway) -> bool:
 # -- negotiation ------------------------------------------------------------------------
 
 
-def trigger(sim: Simulation, t: TunnelRun, gw_id: str) -> None:
-    """An interesting packet met no SA at gw_id: start IKE unless already under way."""
+def trigger(sim: Simulation, t: TunnelRun, gw_id: str, ifc: str = "inside") -> None:
+    """An interesting packet met no SA at gw_id (it came in on `ifc`): start IKE unless
+    already under way."""
     if t.state != "down":
         return
     from .forwarding import crypto_active
@@ -61,33 +66,59 @@ def trigger(sim: Simulation, t: TunnelRun, gw_id: str) -> None:
     _move(sim, t, "trigger", f"interesting traffic at {gw_id}")
     gw = sim.gateways[gw_id]
     peer = sim.peer_of(t, gw_id)
-    if _asa(gw) and t.ike_keys is None:
+    if t.ike_keys is None:
+        t.plan = ikepolicy.plan(gw, peer, gw.address("outside"), _peer_ip(sim, t, gw), t.spec.kind)
+        t.version = t.plan.version
+        if not t.plan.checked and not crypto_active(sim, peer, t):
+            t.plan = ikepolicy.Plan(1, delivered=1, why="no crypto map at peer")
+    elif t.plan is None or t.plan.delivered is not None:
+        t.plan = ikepolicy.Plan(t.version)
+    t.sent_us, t.reached, t.responder_holds = None, None, False
+    if _asa(gw) and t.ike_keys is None and t.version == 1:
         assert gw.cfg is not None
         entry = gw.cfg.crypto_entry_for_peer(_peer_ip(sim, t, gw))
+        lnet, _, rnet, _ = ikepolicy.acl_networks(gw.cfg, entry)
         gw.log(
             sim.now,
             713041,
             peer=_peer_ip(sim, t, gw),
-            ifc="outside",
-            lproxy=gw.address("inside"),
-            rproxy=peer.address("inside"),
+            ifc=ifc,
+            lproxy=lnet,
+            rproxy=rnet,
             map=entry.name if entry else "",
         )
-    if not crypto_active(sim, peer, t):
-        t.timers["neg_deadline"] = sim.loop.after(
-            IKE_NEGOTIATION_TIMEOUT_US, _failed, sim, t, "no crypto map at peer"
-        )
-        return
     t.timers["neg_deadline"] = sim.loop.after(
-        IKE_NEGOTIATION_TIMEOUT_US, _failed, sim, t, "no answer from peer"
+        IKE_NEGOTIATION_TIMEOUT_US, _failed, sim, t, t.plan.why or "no answer from peer"
     )
     _attempt(sim, t)
 
 
+def _half(t: TunnelRun) -> int:
+    return t.wan_rtt_us // 2
+
+
 def _attempt(sim: Simulation, t: TunnelRun) -> None:
-    """Send the exchange if the WAN path is up; it completes after its message trips."""
+    """Send the exchange if the WAN path is up; it completes after its message trips, or
+    stalls where the plan says the peer stops answering."""
     cancel(t.timers.pop("neg", None))
     if not sim.wan_up(t):
+        return
+    t.sent_us, t.reached = sim.now, None
+    plan = t.plan or ikepolicy.Plan(t.version or 1)
+    if t.ike_keys is None and plan.delivered is not None:
+        t.timers["neg"] = sim.loop.after(plan.delivered * _half(t), _stalled, sim, t)
+        return
+    if t.version == 2:
+        messages = IKEV2_CREATE_CHILD_MESSAGES if t.ike_keys else IKEV2_INIT_AUTH_MESSAGES
+        t.timers["neg"] = sim.loop.after(messages * _half(t), _established, sim, t)
+        return
+    if plan.child_refused:
+        if t.ike_keys is None:
+            t.timers["neg"] = sim.loop.after(
+                IKE_MAIN_MODE_MESSAGES * _half(t), _phase1_only, sim, t
+            )
+        else:
+            t.timers["neg"] = sim.loop.after(_half(t), _child_refused, sim, t)
         return
     messages = IKE_QUICK_MODE_MESSAGES
     if t.ike_keys is None:
@@ -95,12 +126,107 @@ def _attempt(sim: Simulation, t: TunnelRun) -> None:
     t.timers["neg"] = sim.loop.after(messages * t.wan_rtt_us // 2, _established, sim, t)
 
 
+def messages_reached(sim: Simulation, t: TunnelRun) -> int:
+    """How many messages of the first exchange have reached their receiver by now."""
+    if t.reached is not None:
+        return t.reached
+    if t.sent_us is None or t.state != "negotiating":
+        return 0
+    got = (sim.now - t.sent_us) // max(1, _half(t))
+    cap = t.plan.delivered if t.plan is not None and t.plan.delivered is not None else 6
+    return min(got, cap)
+
+
+def ike_state(sim: Simulation, t: TunnelRun, gw: Gateway) -> str | None:
+    """This gateway's IKEv1 SA state for `show crypto isakmp sa` (None: it has none)."""
+    if t.version == 2:
+        return None
+    if t.id in gw.ike_up:
+        return "MM_ACTIVE"
+    if t.state != "negotiating" or t.ike_keys is not None:
+        return None
+    n = messages_reached(sim, t)
+    if t.initiator == gw.id:
+        return MM_INITIATOR[min(n, 6)]
+    plan = t.plan
+    if plan is not None and plan.delivered is not None and n >= plan.delivered:
+        return MM_RESPONDER[n] if t.responder_holds else None
+    return MM_RESPONDER[min(n, 6)]
+
+
+def _who(sim: Simulation, t: TunnelRun, gw: Gateway, group_known: bool) -> str:
+    peer = _peer_ip(sim, t, gw)
+    return f"Group = {peer}, IP = {peer}" if group_known else f"IP = {peer}"
+
+
+def _stalled(sim: Simulation, t: TunnelRun) -> None:
+    """The last message the peer answers has arrived: the responder reacts, the initiator
+    keeps retransmitting until the negotiation times out."""
+    t.timers.pop("neg", None)
+    plan = t.plan
+    assert plan is not None and plan.delivered is not None
+    t.reached = plan.delivered
+    responder = sim.peer_of(t, t.initiator)
+    t.responder_holds = plan.responder_keeps
+    sim.touch()
+    if not _asa(responder):
+        return
+    if t.version == 2 and plan.delivered >= 3:
+        _log2(sim, t, responder, 750003, plan.why)
+    elif t.version == 1 and plan.delivered == 3:  # no tunnel group: it aborts at once
+        for msg_id in (713902, 713903):
+            responder.log(sim.now, msg_id, who=_who(sim, t, responder, False))
+
+
+def _log2(sim: Simulation, t: TunnelRun, gw: Gateway, msg_id: int, reason: str) -> None:
+    gw.log(sim.now, msg_id, local=gw.address("outside"), peer=_peer_ip(sim, t, gw), reason=reason)
+
+
+def _phase1_only(sim: Simulation, t: TunnelRun) -> None:
+    """Main mode completes; the quick mode that follows is refused by the responder."""
+    t.timers.pop("neg", None)
+    initiator = sim.gateways[t.initiator]
+    _ike_sa_up(sim, t, initiator, sim.peer_of(t, t.initiator))
+    t.timers["neg"] = sim.loop.after(_half(t), _child_refused, sim, t)
+    sim.touch()
+
+
+def _child_refused(sim: Simulation, t: TunnelRun) -> None:
+    t.timers.pop("neg", None)
+    responder = sim.peer_of(t, t.initiator)
+    if _asa(responder) and responder.cfg is not None:
+        entry = responder.cfg.crypto_entry_for_peer(_peer_ip(sim, t, responder))
+        lnet, lmask, rnet, rmask = ikepolicy.acl_networks(responder.cfg, entry)
+        responder.log(
+            sim.now,
+            713061,
+            peer=_peer_ip(sim, t, responder),
+            rproxy=f"{lnet}/{lmask}",  # the initiator's proxies as this end reads them
+            lproxy=f"{rnet}/{rmask}",
+            ifc="outside",
+        )
+
+
 def _failed(sim: Simulation, t: TunnelRun, why: str) -> None:
     cancel(t.timers.pop("neg", None))
     t.timers.pop("neg_deadline", None)
-    if t.state == "negotiating":
-        _move(sim, t, "failed", why)
-        sim.path_changed()  # the next interesting packet starts a new negotiation
+    if t.state != "negotiating":
+        return
+    if t.ike_keys is None:  # phase 1 timed out: each end that held an SA removes it
+        initiator = sim.gateways[t.initiator]
+        responder = sim.peer_of(t, t.initiator)
+        group_known = messages_reached(sim, t) >= 5
+        for gw, held in ((initiator, True), (responder, t.responder_holds)):
+            if not held or not _asa(gw):
+                continue
+            if t.version == 2:
+                _log2(sim, t, gw, 750003, "Maximum number of retransmissions reached")  # [U]
+            else:
+                for msg_id in (713902, 713903):
+                    gw.log(sim.now, msg_id, who=_who(sim, t, gw, group_known))
+    t.sent_us, t.reached, t.responder_holds = None, None, False
+    _move(sim, t, "failed", why)
+    sim.path_changed()  # the next interesting packet starts a new negotiation
 
 
 def recheck_waiting(sim: Simulation) -> None:
@@ -111,6 +237,8 @@ def recheck_waiting(sim: Simulation) -> None:
             if up and "neg" not in t.timers:
                 _attempt(sim, t)
             elif not up and "neg" in t.timers:
+                if t.state == "negotiating" and t.ike_keys is None:
+                    t.reached = messages_reached(sim, t)  # what got through stays got through
                 cancel(t.timers.pop("neg"))
         for gw in _ends(sim, t):
             if t.id not in gw.ike_up:
@@ -122,14 +250,24 @@ def recheck_waiting(sim: Simulation) -> None:
                 _arm_dpd(sim, t, gw)
 
 
-def _established(sim: Simulation, t: TunnelRun) -> None:
-    t.timers.pop("neg", None)
-    cancel(t.timers.pop("neg_deadline", None))
-    a, b = _ends(sim, t)
-    initiator = sim.gateways[t.initiator] if t.initiator else a
-    responder = b if initiator is a else a
+def _group_policy(gw: Gateway, peer: str) -> str:
+    assert gw.cfg is not None
+    head = f"tunnel-group {gw.cfg.tunnel_group(peer).name} general-attributes"
+    for line in gw.cfg.sub_extra.get(head, []):
+        if line.startswith("default-group-policy "):
+            return line.split()[1]
+    return "DfltGrpPolicy"
+
+
+def _ike_sa_up(sim: Simulation, t: TunnelRun, initiator: Gateway, responder: Gateway) -> None:
+    """Phase 1 / IKE_SA_INIT + IKE_AUTH done: real DH, keys, both ends' IKE SA."""
     cfg = initiator.cfg or responder.cfg
-    if t.ike_keys is None:
+    if t.version == 2 and initiator.cfg is not None:
+        pol = initiator.cfg.ikev2_policies[min(initiator.cfg.ikev2_policies)]
+        t.ike_keys = keys.ikev2_sa(
+            pol.group[0], pol.prf[0], pol.encryption[0], pol.integrity[0], sim.rng
+        )
+    else:
         psk = ""
         if cfg is not None:
             psk = cfg.tunnel_group(
@@ -142,18 +280,45 @@ def _established(sim: Simulation, t: TunnelRun) -> None:
             else "sha"
         )
         t.ike_keys = keys.phase1(group, hash_name, psk, sim.rng)
-        t.ike_created_us = sim.now
-        for gw in (initiator, responder):
-            gw.ike_up[t.id] = sim.now
-            gw.retired[t.id] = sacounters.SaTraffic()
-            if _asa(gw):
-                gw.log(sim.now, 713119, peer=_peer_ip(sim, t, gw))
-        lifetimes = [gw.cfg.ike_lifetime_s() for gw in (a, b) if gw.cfg]
-        finite = [x for x in lifetimes if x]
-        if finite:  # lifetime 0 means infinite: the lower finite value wins
-            t.timers["ike_expire"] = sim.loop.after(min(finite) * S, _ike_expired, sim, t)
+    t.ike_created_us = sim.now
+    for gw in (initiator, responder):
+        gw.ike_up[t.id] = sim.now
+        gw.retired[t.id] = sacounters.SaTraffic()
+        if _asa(gw):
+            peer = _peer_ip(sim, t, gw)
+            gw.log(sim.now, 113009, policy=_group_policy(gw, peer), peer=peer)
+            if t.version == 2:
+                _log2(sim, t, gw, 750006, "New Connection Established")
+            else:
+                gw.log(sim.now, 713119, peer=peer)
+    a, b = _ends(sim, t)
+    lifetimes = [_ike_lifetime(gw, t.version) for gw in (a, b) if gw.cfg]
+    finite = [x for x in lifetimes if x]
+    if finite:  # lifetime 0 means infinite: the lower finite value wins
+        t.timers["ike_expire"] = sim.loop.after(min(finite) * S, _ike_expired, sim, t)
+
+
+def _ike_lifetime(gw: Gateway, version: int) -> int:
+    assert gw.cfg is not None
+    if version == 2 and gw.cfg.ikev2_policies:
+        return gw.cfg.ikev2_policies[min(gw.cfg.ikev2_policies)].lifetime_s
+    return gw.cfg.ike_lifetime_s()
+
+
+def _established(sim: Simulation, t: TunnelRun) -> None:
+    t.timers.pop("neg", None)
+    cancel(t.timers.pop("neg_deadline", None))
+    a, b = _ends(sim, t)
+    initiator = sim.gateways[t.initiator] if t.initiator else a
+    responder = b if initiator is a else a
+    first = t.ike_keys is None
+    if first:
+        _ike_sa_up(sim, t, initiator, responder)
     transform = _transform(initiator, responder, sim, t)
-    out_i, out_r = keys.quick_mode(t.ike_keys, transform, sim.rng)
+    if t.version == 2:
+        out_i, out_r, _, _ = keys.ikev2_child(t.ike_keys, transform, sim.rng, first=first)
+    else:
+        out_i, out_r = keys.quick_mode(t.ike_keys, transform, sim.rng)
     secs, kb = _lifetime(sim, t)
     rekey = t.state == "rekeying"
     t.msgid = sim.rng.getrandbits(32)
@@ -180,18 +345,21 @@ def _established(sim: Simulation, t: TunnelRun) -> None:
         if _asa(gw):
             peer = _peer_ip(sim, t, gw)
             role = "Initiator" if gw is initiator else "Responder"
-            gw.log(
-                sim.now,
-                713049,
-                peer=peer,
-                role=role,
-                ispi=f"0x{sa.spi_in:08x}",
-                ospi=f"0x{sa.spi_out:08x}",
-            )
+            if t.version != 2:
+                gw.log(
+                    sim.now,
+                    713049,
+                    peer=peer,
+                    role=role,
+                    ispi=f"0x{sa.spi_in:08x}",
+                    ospi=f"0x{sa.spi_out:08x}",
+                )
             _log_sa(sim, t, gw, 602303, sa)
-            gw.log(sim.now, 713120, peer=peer, msgid=f"{t.msgid:08x}")
+            if t.version != 2:
+                gw.log(sim.now, 713120, peer=peer, msgid=f"{t.msgid:08x}")
             if old is not None:  # make-before-break: the old pair goes after the new is up
                 _log_sa(sim, t, gw, 602304, old)
+    t.sent_us, t.reached, t.responder_holds = None, None, False
     _move(sim, t, "established", "rekey" if rekey else "negotiated")
     _arm_lifetime(sim, t, secs)
     arm_kb(sim, t)
@@ -205,8 +373,9 @@ def _transform(
     for gw in (initiator, responder):
         if gw.cfg is not None:
             entry = gw.cfg.crypto_entry_for_peer(_peer_ip(sim, t, gw))
-            if entry and entry.transform_sets and entry.transform_sets[0] in gw.cfg.transform_sets:
-                return tuple(gw.cfg.transform_sets[entry.transform_sets[0]])
+            chosen = ikepolicy.child_transform(gw.cfg, entry, 2 if t.version == 2 else 1)
+            if chosen:
+                return chosen
     return ("esp-aes-256", "esp-sha-hmac")
 
 
@@ -314,14 +483,40 @@ def _hard_expired(sim: Simulation, t: TunnelRun) -> None:
 
 
 def _ike_expired(sim: Simulation, t: TunnelRun) -> None:
-    """[U] The lab takes the IPsec SAs down with an expiring IKE SA: the flow disconnection
-    the seed says `lifetime 0` avoids. Real releases may rekey phase 1 without a gap."""
+    """[U] The lab takes the IPsec SAs down with an expiring IKEv1 SA: the flow
+    disconnection the seed says `lifetime 0` avoids. Real releases may rekey phase 1
+    without a gap. An IKEv2 SA is rekeyed with CREATE_CHILD_SA instead (RFC 7296 2.18):
+    new SPIs and keys from the old SK_d, the child SAs untouched."""
     t.timers.pop("ike_expire", None)
+    if t.version == 2:
+        if sim.wan_up(t):
+            t.timers["ike_expire"] = sim.loop.after(
+                IKEV2_CREATE_CHILD_MESSAGES * _half(t), _ike2_rekeyed, sim, t
+            )
+        return  # [U] a peer out of reach: DPD ends the SA, not its lifetime
     for gw in _ends(sim, t):
         if _asa(gw) and t.id in gw.ike_up:
             gw.log(sim.now, 713259, peer=_peer_ip(sim, t, gw), reason="Max Time Exceeded")
         delete_side(sim, t, gw, ike=True, reason="Max Time Exceeded")
     sim.path_changed()
+
+
+def _ike2_rekeyed(sim: Simulation, t: TunnelRun) -> None:
+    old = t.ike_keys
+    if t.version != 2 or old is None or not any(t.id in g.ike_up for g in _ends(sim, t)):
+        return
+    t.ike_keys = keys.ikev2_sa(old.group, old.prf, old.encryption, old.integrity, sim.rng, old=old)
+    t.ike_created_us = sim.now
+    for gw in _ends(sim, t):
+        if t.id in gw.ike_up:
+            gw.ike_up[t.id] = sim.now
+    t.history.append({"t_us": sim.now, "state": t.state, "cause": "IKEv2 SA rekeyed"})
+    sim.loop.record("ike_rekey", tunnel=t.id)
+    lifetimes = [_ike_lifetime(gw, 2) for gw in _ends(sim, t) if gw.cfg]
+    finite = [x for x in lifetimes if x]
+    if finite:
+        t.timers["ike_expire"] = sim.loop.after(min(finite) * S, _ike_expired, sim, t)
+    sim.touch()
 
 
 # -- deletion ---------------------------------------------------------------------------
@@ -402,14 +597,21 @@ def _arm_dpd(sim: Simulation, t: TunnelRun, gw: Gateway) -> None:
         if tg.keepalive_disabled or tg.keepalive_threshold == 0:
             return
         threshold, retry = tg.keepalive_threshold, tg.keepalive_retry
+    # [U] IKEv2 liveness checks use the same threshold/retry timing on the ASA
     dead_in = (threshold + (DPD_RETRIES + 1) * retry) * S
     t.dpd[gw.id] = sim.loop.after(dead_in, _dpd_dead, sim, t, gw)
 
 
 def _dpd_dead(sim: Simulation, t: TunnelRun, gw: Gateway) -> None:
+    """Keepalives (IKEv1 DPD) or IKEv2 liveness checks (empty INFORMATIONAL requests,
+    RFC 7296 2.4) unanswered: the peer is dead. [P] 713259 comes before 113019 (tunnelsup
+    "VPN between Cisco ASA and Amazon AWS", 9.2.2); [U] IKEv2 logs 750007 instead."""
     t.dpd.pop(gw.id, None)
-    if _asa(gw):
+    if _asa(gw) and t.version == 2:
+        _log2(sim, t, gw, 750007, "Peer not responding")  # [U] reason text
+    elif _asa(gw):
         gw.log(sim.now, 713123, peer=_peer_ip(sim, t, gw))
+        gw.log(sim.now, 713259, peer=_peer_ip(sim, t, gw), reason="Lost Service")
     sim.loop.record("dpd_dead", device=gw.id, tunnel=t.id)
     delete_side(sim, t, gw, ike=True, reason="Lost Service")  # [U] 113019 reason text
     sim.path_changed()
@@ -428,8 +630,10 @@ def clear(sim: Simulation, gw: Gateway, *, ike: bool, peer: str | None = None) -
             continue
         count += 1
         other = sim.peer_of(t, gw.id)
-        if ike and _asa(gw) and t.id in gw.ike_up:
+        if ike and _asa(gw) and t.id in gw.ike_up and t.version != 2:
             gw.log(sim.now, 713259, peer=_peer_ip(sim, t, gw), reason="Administrator Reset")
+        elif ike and _asa(gw) and t.id in gw.ike_up:
+            _log2(sim, t, gw, 750007, "Administrator Reset")  # [U] reason text
         delete_side(sim, t, gw, ike=ike, reason="Administrator Reset")
         if sim.wan_up(t):
             delete_side(sim, t, other, ike=ike, reason="Peer Terminate")

@@ -218,9 +218,14 @@ def _crypto(cfg: AsaConfig, *, all_: bool) -> list[Item]:
     ikev1 = parse_version(cfg.version) >= (8, 4)  # [U] 8.4 renamed isakmp to ikev1
     ike = "ikev1" if ikev1 else "isakmp"
     ipsec = "crypto ipsec ikev1" if ikev1 else "crypto ipsec"
+    ike_ts = "ikev1 " if ikev1 else ""  # 8.4+: `set ikev1 transform-set` (Cisco 113597)
     kept = [x for x in cfg.unmodelled if x.startswith("crypto ")]
     items = []
     lines = [f"{ipsec} transform-set {n} {' '.join(t)}" for n, t in cfg.transform_sets.items()]
+    for prop in cfg.ikev2_proposals.values():  # [V] Cisco 115935's ASA configuration
+        lines.append(f"crypto ipsec ikev2 ipsec-proposal {prop.name}")
+        lines += [f" protocol esp encryption {' '.join(prop.encryption)}"] * bool(prop.encryption)
+        lines += [f" protocol esp integrity {' '.join(prop.integrity)}"] * bool(prop.integrity)
     if all_ or cfg.ipsec_lifetime_s != IPSEC_LIFETIME_DEFAULT_S:
         lines.append(f"crypto ipsec security-association lifetime seconds {cfg.ipsec_lifetime_s}")
     if all_ or cfg.ipsec_lifetime_kb != IPSEC_LIFETIME_DEFAULT_KB:
@@ -242,7 +247,9 @@ def _crypto(cfg: AsaConfig, *, all_: bool) -> list[Item]:
         if all_:
             lines += _defaults([f"{head} set phase1-mode main"], kept, 6)
         if e.transform_sets:
-            lines.append(f"{head} set transform-set {' '.join(e.transform_sets)}")
+            lines.append(f"{head} set {ike_ts}transform-set {' '.join(e.transform_sets)}")
+        if e.ikev2_proposals:
+            lines.append(f"{head} set ikev2 ipsec-proposal {' '.join(e.ikev2_proposals)}")
         # [U] under `all` an entry without its own lifetimes shows the global ones
         secs, kb = cfg.ipsec_lifetime_for(e) if all_ else (e.lifetime_s, e.lifetime_kb)
         if secs is not None:
@@ -251,6 +258,20 @@ def _crypto(cfg: AsaConfig, *, all_: bool) -> list[Item]:
             lines.append(f"{head} set security-association lifetime kilobytes {kb}")
     lines += [f"crypto map {m} interface {i}" for m, i in cfg.crypto_map_interfaces.items()]
     items.append(Item(rank("crypto map"), "crypto map", tuple(lines)))
+    lines = []
+    for prio in sorted(cfg.ikev2_policies):  # [V] order of a real 9.x `show run crypto ikev2`
+        q = cfg.ikev2_policies[prio]
+        lines += [
+            f"crypto ikev2 policy {prio}",
+            f" encryption {' '.join(q.encryption)}",
+            f" integrity {' '.join(q.integrity)}",
+            f" group {' '.join(str(g) for g in q.group)}",
+            f" prf {' '.join(q.prf)}",
+            f" lifetime seconds {q.lifetime_s}",
+        ]
+    lines += [f"crypto ikev2 enable {i}" for i in cfg.ikev2_enabled]
+    # [U] IKEv2 before IKEv1, as real 9.x configs print them
+    items.append(Item(rank("crypto isakmp"), "crypto ikev2", tuple(lines)))
     lines = [f"crypto {ike} enable {i}" for i in cfg.isakmp_enabled]
     for prio in sorted(cfg.isakmp_policies):
         p = cfg.isakmp_policies[prio]
@@ -289,6 +310,10 @@ def _tunnel_group(cfg: AsaConfig, tg: TunnelGroup, *, all_: bool, mask: bool) ->
             lines.append(f" pre-shared-key {'*' if mask else tg.pre_shared_key}")
         elif all_:
             lines.append(" no pre-shared-key")
+        for side, key in (("remote", tg.ikev2_remote_psk), ("local", tg.ikev2_local_psk)):
+            if key:  # [V] a real 9.x `sh run tunnel-group`: remote, then local; masked *****
+                shown = "*****" if mask else key
+                lines.append(f" ikev2 {side}-authentication pre-shared-key {shown}")
         if all_:
             lines += [f" {x}" for x in _defaults(IPSEC_DEFAULTS, extra, 1)]
         if tg.keepalive_disabled:

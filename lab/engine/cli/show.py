@@ -17,7 +17,7 @@ from ..forwarding import conn_bytes
 from ..gateway import ASP_DROPS, Conn, Gateway, render_log
 from ..tunnels import TunnelRun
 from ..units import MIN, S, hms
-from . import running
+from . import running, show_ikev2
 from .grammar import ArgError
 
 if TYPE_CHECKING:
@@ -219,16 +219,12 @@ def show_isakmp(sim: Simulation, gw: Gateway, words: tuple[str, ...], args: tupl
     detail = words[-1] == "detail"
     rows = []
     for t in _tunnels(sim, gw):
-        if t.id in gw.ike_up:
-            state = "MM_ACTIVE"
-        elif t.state == "negotiating" and t.ike_keys is None:
-            # [U] the lab shows one waiting state per side while main mode runs
-            state = "MM_WAIT_MSG2" if t.initiator == gw.id else "MM_WAIT_MSG3"
-        else:
-            continue
-        rows.append((t, state))
+        state = vpn.ike_state(sim, t, gw)  # main-mode states by messages received (S13)
+        if state is not None:
+            rows.append((t, state))
+    ikev2 = show_ikev2.render(sim, gw, detail=detail)
     if not rows:
-        return "There are no IKEv1 SAs\n\nThere are no IKEv2 SAs\n"  # [U]
+        return "There are no IKEv1 SAs\n\n" + ikev2  # [U]
     out = [
         "IKEv1 SAs:\n\n",
         f"   Active SA: {len(rows)}\n",
@@ -250,7 +246,7 @@ def show_isakmp(sim: Simulation, gw: Gateway, words: tuple[str, ...], args: tupl
                 left = pol.lifetime_s - (sim.now - gw.ike_up[t.id]) // S
                 out.append(f"    Lifetime Remaining: {max(0, left)}\n")  # [U]
         out.append("\n")
-    out.append("There are no IKEv2 SAs\n")
+    out.append(ikev2)
     return "".join(out)
 
 
@@ -302,7 +298,8 @@ def show_ipsec(sim: Simulation, gw: Gateway, words: tuple[str, ...], args: tuple
         left = f"({max(0, sa.lifetime_kb - used_kb)}/{secs_left})"
         out, inn = n.pkts_out, n.pkts_in
         pfs = f"PFS Group {entry.pfs_group}, " if entry and entry.pfs_group else ""
-        settings = f"{{L2L, Tunnel, {pfs}IKEv1, }}"
+        ike = "IKEv2" if t.version == 2 else "IKEv1"  # reference section 4: IKEv2 shows `IKEv2,`
+        settings = f"{{L2L, Tunnel, {pfs}{ike}, }}"
         conn_id = (sa.ctx_in & 0xFFFF) << 8  # [U] a stable number derived from the context
         local_addr = gw.address(ifc)
         sa_lines = []
@@ -435,7 +432,7 @@ def show_sessiondb(
         out += [
             f"Connection   : {peer}\n",
             _pair(f"Index        : {index:<22}", f"IP Addr      : {peer}"),
-            "Protocol     : IKE IPsec\n",
+            f"Protocol     : {'IKEv2' if t.version == 2 else 'IKE'} IPsec\n",
             _pair(f"Encryption   : {enc:<22}", f"Hashing      : {hsh}"),
             _pair(f"Bytes Tx     : {total.bytes_out:<22}", f"Bytes Rx     : {total.bytes_in}"),
             f"Login Time   : {login}\n",
@@ -446,19 +443,26 @@ def show_sessiondb(
             continue
         ike_life = gw.cfg.ike_lifetime_s()
         ike_left = max(0, ike_life - dur) if ike_life else 0
-        out += [
-            "IKE Tunnels: 1\n",
-            f"IPsec Tunnels: {1 if sa else 0}\n\n",
-            "IKE:\n",
-            f"  Tunnel ID    : {index}.1\n",
-            _pair(f"  UDP Src Port : {500:<22}", "UDP Dst Port : 500"),
-            _pair(f"  IKE Neg Mode : {'Main':<22}", "Auth Mode    : preSharedKeys"),
-            _pair(
-                f"  Rekey Int (T): {f'{ike_life} Seconds':<22}",
-                f"Rekey Left(T): {ike_left} Seconds",
-            ),
-            f"  D/H Group    : {gw.cfg.ike_group()}\n\n",
-        ]
+        if t.version == 2:
+            out += [f"IKEv2 Tunnels: 1\nIPsec Tunnels: {1 if sa else 0}\n\n"]
+            out += show_ikev2.sessiondb_ike(sim, gw, t, index)
+        out += (
+            []
+            if t.version == 2
+            else [
+                "IKE Tunnels: 1\n",
+                f"IPsec Tunnels: {1 if sa else 0}\n\n",
+                "IKE:\n",
+                f"  Tunnel ID    : {index}.1\n",
+                _pair(f"  UDP Src Port : {500:<22}", "UDP Dst Port : 500"),
+                _pair(f"  IKE Neg Mode : {'Main':<22}", "Auth Mode    : preSharedKeys"),
+                _pair(
+                    f"  Rekey Int (T): {f'{ike_life} Seconds':<22}",
+                    f"Rekey Left(T): {ike_left} Seconds",
+                ),
+                f"  D/H Group    : {gw.cfg.ike_group()}\n\n",
+            ]
+        )
         if sa is not None:
             n = vpn.sa_traffic(sim, t, gw)
             entry = gw.cfg.crypto_entry_for_peer(peer)
@@ -624,6 +628,7 @@ HANDLERS = {
     "show.run": show_run,
     "show.conn": show_conn,
     "show.isakmp": show_isakmp,
+    "show.ikev2": show_ikev2.show,
     "show.ipsec": show_ipsec,
     "show.vpnctx": show_vpnctx,
     "show.sessiondb": show_sessiondb,

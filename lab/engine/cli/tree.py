@@ -204,6 +204,16 @@ def show_tree() -> Node:
         "Show crypto information",
         kw("isakmp", "Show ISAKMP (IKEv1) information", ike_sa, unsim("stats", "IKE statistics")),
         kw("ikev1", "Show IKEv1 information", ike_sa),
+        kw(
+            "ikev2",
+            "Show IKEv2 information",
+            kw(
+                "sa",
+                "Show IKEv2 security associations",
+                kw("detail", "Show IKEv2 SAs in detail", action="show.ikev2"),
+                action="show.ikev2",
+            ),
+        ),
         kw("ipsec", "Show IPsec information", ipsec_sa),
         unsim("ca", "Show certificate authority information"),
     )
