@@ -150,7 +150,8 @@ def ike_state(sim: Simulation, t: TunnelRun, gw: Gateway) -> str | None:
         return MM_INITIATOR[min(n, 6)]
     plan = t.plan
     if plan is not None and plan.delivered is not None and n >= plan.delivered:
-        return MM_RESPONDER[n] if t.responder_holds else None
+        # it refused message n: it stays where it was before it (MM_WAIT_MSG5 for a bad key)
+        return MM_RESPONDER[n - 1] if t.responder_holds else None
     return MM_RESPONDER[min(n, 6)]
 
 
