@@ -71,11 +71,14 @@ MESSAGES: dict[int, tuple[int, str]] = {
     ),
     713259: (5, "Group = {peer}, IP = {peer}, Session is being torn down. Reason: {reason}"),
     # [P] real lines in public logs: `%ASA-3-713902: IP = x, Removing peer from peer table
-    # failed, no match!`, `%PIX-4-713903: IP = x, Error: Unable to remove PeerTblEntry`;
-    # {who} is `IP = x` before the peer's group is known, `Group = x, IP = x` after.
-    713902: (3, "{who}, Removing peer from peer table failed, no match!"),
+    # failed, no match!`, `%ASA-3-713902: Group = x, IP = x, QM FSM error (P2 struct
+    # &0x00007fff33763a70, mess id 0x2c44baec)!`, `%PIX-4-713903: IP = x, Error: Unable to
+    # remove PeerTblEntry`; {who} is `IP = x` before the peer's group is known, `Group = x,
+    # IP = x` after. 713902 is the guide's "descriptive event string" message.
+    713902: (3, "{who}, {event}"),
     713903: (4, "{who}, Error: Unable to remove PeerTblEntry"),
-    # [U] wording of the quick-mode refusal (no matching crypto map entry / transform).
+    # [C] a real 9.x log in a public GitHub blog ("Rejecting IPSec tunnel ... on interface
+    # OUTSIDE", right after 713119, then 713902 QM FSM error).
     713061: (
         3,
         "Group = {peer}, IP = {peer}, Rejecting IPSec tunnel: no matching crypto map entry for remote "

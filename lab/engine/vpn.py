@@ -160,6 +160,13 @@ def _who(sim: Simulation, t: TunnelRun, gw: Gateway, group_known: bool) -> str:
     return f"Group = {peer}, IP = {peer}" if group_known else f"IP = {peer}"
 
 
+def _log_peer_table(sim: Simulation, t: TunnelRun, gw: Gateway, group_known: bool) -> None:
+    """A phase 1 that ends without an SA: 713902 then 713903 (reference, last section)."""
+    who = _who(sim, t, gw, group_known)
+    gw.log(sim.now, 713902, who=who, event="Removing peer from peer table failed, no match!")
+    gw.log(sim.now, 713903, who=who)
+
+
 def _stalled(sim: Simulation, t: TunnelRun) -> None:
     """The last message the peer answers has arrived: the responder reacts, the initiator
     keeps retransmitting until the negotiation times out."""
@@ -175,8 +182,7 @@ def _stalled(sim: Simulation, t: TunnelRun) -> None:
     if t.version == 2 and plan.delivered >= 3:
         _log2(sim, t, responder, 750003, plan.why)
     elif t.version == 1 and plan.delivered == 3:  # no tunnel group: it aborts at once
-        for msg_id in (713902, 713903):
-            responder.log(sim.now, msg_id, who=_who(sim, t, responder, False))
+        _log_peer_table(sim, t, responder, False)
 
 
 def _log2(sim: Simulation, t: TunnelRun, gw: Gateway, msg_id: int, reason: str) -> None:
@@ -194,17 +200,27 @@ def _phase1_only(sim: Simulation, t: TunnelRun) -> None:
 
 def _child_refused(sim: Simulation, t: TunnelRun) -> None:
     t.timers.pop("neg", None)
+    initiator = sim.gateways[t.initiator]
     responder = sim.peer_of(t, t.initiator)
-    if _asa(responder) and responder.cfg is not None:
-        entry = responder.cfg.crypto_entry_for_peer(_peer_ip(sim, t, responder))
-        lnet, lmask, rnet, rmask = ikepolicy.acl_networks(responder.cfg, entry)
+    if _asa(responder) and initiator.cfg is not None:
+        # the proxies the initiator proposed, seen from this end: its local is our remote
+        entry = initiator.cfg.crypto_entry_for_peer(_peer_ip(sim, t, initiator))
+        lnet, lmask, rnet, rmask = ikepolicy.acl_networks(initiator.cfg, entry)
         responder.log(
             sim.now,
             713061,
             peer=_peer_ip(sim, t, responder),
-            rproxy=f"{lnet}/{lmask}",  # the initiator's proxies as this end reads them
+            rproxy=f"{lnet}/{lmask}",
             lproxy=f"{rnet}/{rmask}",
             ifc="outside",
+        )
+        ptr = 0x00007FFF00000000 | (t.msgid & 0xFFFFFFF0)  # [U] a stable made-up pointer
+        t.msgid = sim.rng.getrandbits(32)
+        responder.log(
+            sim.now,
+            713902,
+            who=_who(sim, t, responder, True),
+            event=f"QM FSM error (P2 struct &0x{ptr:016x}, mess id 0x{t.msgid:x})!",
         )
 
 
@@ -223,8 +239,7 @@ def _failed(sim: Simulation, t: TunnelRun, why: str) -> None:
             if t.version == 2:
                 _log2(sim, t, gw, 750003, "Maximum number of retransmissions reached")  # [U]
             else:
-                for msg_id in (713902, 713903):
-                    gw.log(sim.now, msg_id, who=_who(sim, t, gw, group_known))
+                _log_peer_table(sim, t, gw, group_known)
     t.sent_us, t.reached, t.responder_holds = None, None, False
     _move(sim, t, "failed", why)
     sim.path_changed()  # the next interesting packet starts a new negotiation

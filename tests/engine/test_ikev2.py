@@ -270,7 +270,13 @@ def test_crypto_acls_that_do_not_mirror_bring_phase_1_up_but_no_ipsec_sa() -> No
     sim.advance_to(10 * S)
     assert _states(sim) == ("MM_ACTIVE", "MM_ACTIVE")
     assert not sim.gateways["bo-asa"].sas and not sim.gateways["ho-asa"].sas
-    assert logged(sim, "ho-asa", 713061)
+    assert logged(sim, "ho-asa", 713061, 713902) == [
+        "%ASA-3-713061: Group = 209.165.201.2, IP = 209.165.201.2, Rejecting IPSec tunnel: no "
+        "matching crypto map entry for remote proxy 10.0.0.0/255.255.255.0/0/0 local proxy "
+        "10.1.1.0/255.255.255.0/0/0 on interface outside",
+        logged(sim, "ho-asa", 713902)[0],
+    ]
+    assert "QM FSM error (P2 struct &0x" in logged(sim, "ho-asa", 713902)[0]
 
 
 def test_different_ikev2_keys_never_build_an_ikev2_tunnel() -> None:
