@@ -232,8 +232,11 @@ def _failed(sim: Simulation, t: TunnelRun, why: str) -> None:
     if t.ike_keys is None:  # phase 1 timed out: each end that held an SA removes it
         initiator = sim.gateways[t.initiator]
         responder = sim.peer_of(t, t.initiator)
-        group_known = messages_reached(sim, t) >= 5
-        for gw, held in ((initiator, True), (responder, t.responder_holds)):
+        reached = messages_reached(sim, t)
+        group_known = reached >= 5
+        # a responder mid-way through a good exchange (the path broke) times out too
+        midway = t.plan is not None and t.plan.delivered is None and 0 < reached < 5
+        for gw, held in ((initiator, True), (responder, t.responder_holds or midway)):
             if not held or not _asa(gw):
                 continue
             if t.version == 2:
@@ -633,12 +636,15 @@ def _dpd_dead(sim: Simulation, t: TunnelRun, gw: Gateway) -> None:
     sim.path_changed()
 
 
-def clear(sim: Simulation, gw: Gateway, *, ike: bool, peer: str | None = None) -> int:
-    """`clear crypto ipsec sa [peer IP]` / `clear crypto isakmp sa`: delete now; the peer
-    hears a DELETE notify only if the WAN path is up."""
+def clear(
+    sim: Simulation, gw: Gateway, *, ike: bool, peer: str | None = None, version: int | None = None
+) -> int:
+    """`clear crypto ipsec sa [peer IP]` / `clear crypto isakmp|ikev1|ikev2 sa`: delete
+    now (`version`: only tunnels of that IKE version); the peer hears a DELETE notify only
+    if the WAN path is up."""
     count = 0
     for t in sim.tunnels.values():
-        if gw.id not in (t.spec.a, t.spec.b):
+        if gw.id not in (t.spec.a, t.spec.b) or (version and (t.version or 1) != version):
             continue
         if peer is not None and _peer_ip(sim, t, gw) != peer:
             continue

@@ -312,3 +312,15 @@ def test_ikev2_lines_print_back_and_round_trip() -> None:
     )
     assert again.tunnel_groups["209.165.200.10"] == cfg.tunnel_groups["209.165.200.10"]
     assert cfg.tunnel_protocols("209.165.200.10") == {"ikev2"}
+
+
+def test_clear_crypto_ikev2_sa_ends_only_ikev2_tunnels() -> None:
+    sim = sim_of(V2, events=[])
+    sim.advance_to(10 * S)
+    show(sim, "bo-asa", "clear crypto ikev1 sa")
+    assert "bo-ho" in sim.gateways["bo-asa"].sas
+    show(sim, "bo-asa", "clear crypto ikev2 sa")
+    assert not sim.gateways["bo-asa"].sas and not sim.gateways["ho-asa"].sas
+    (line,) = logged(sim, "bo-asa", 750007)
+    assert line.endswith("IKEv2 SA DOWN. Reason: Administrator Reset")
+    assert "There are no IKEv2 SAs" in show(sim, "bo-asa", "show crypto ikev2 sa")

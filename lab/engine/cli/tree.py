@@ -331,6 +331,7 @@ def clear_tree() -> Node:
             ),
             kw("isakmp", "Clear ISAKMP state", ike_sa),
             kw("ikev1", "Clear IKEv1 state", ike_sa),
+            kw("ikev2", "Clear IKEv2 state", ike_sa),
         ),
         kw(
             "logging",
