@@ -39,9 +39,9 @@ ESP_FROM_IKEV2 = {
     "null": "esp-null",
     "sha-1": "esp-sha-hmac",
     "md5": "esp-md5-hmac",
-    "sha-256": "esp-sha256-hmac",
-    "sha-384": "esp-sha384-hmac",
-    "sha-512": "esp-sha512-hmac",
+    "sha-256": "esp-sha-256-hmac",  # as a real 9.x `show crypto ipsec sa` prints it
+    "sha-384": "esp-sha-384-hmac",
+    "sha-512": "esp-sha-512-hmac",
 }
 
 

@@ -53,6 +53,7 @@ ESP_CIPHERS = {
     "esp-des": 8,
 }
 ESP_AUTH = {"esp-md5-hmac": 16, "esp-sha-hmac": 20}
+ESP_AUTH |= {"esp-sha-256-hmac": 32, "esp-sha-384-hmac": 48, "esp-sha-512-hmac": 64}  # RFC 4868
 
 
 # IKEv1 hash / IKEv2 prf and integrity names -> hash algorithm (HMAC-based PRFs only).

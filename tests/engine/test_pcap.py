@@ -259,6 +259,8 @@ def test_the_window_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
         (("esp-3des", "esp-md5-hmac"), 24, 16),
         (("esp-aes", "esp-sha-hmac"), 16, 20),
         (("esp-aes-192", "esp-md5-hmac"), 24, 16),
+        (("esp-aes-256", "esp-sha-256-hmac"), 32, 32),
+        (("esp-aes", "esp-sha-512-hmac"), 16, 64),
     ],
 )
 def test_other_transforms_decrypt(

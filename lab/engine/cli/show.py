@@ -404,6 +404,8 @@ def _cipher(transform: tuple[str, ...]) -> tuple[str, str]:
     enc = {"esp-aes-256": "AES256", "esp-aes-192": "AES192", "esp-aes": "AES128"}
     enc |= {"esp-3des": "3DES", "esp-des": "DES", "esp-null": "none"}
     hashes = {"esp-sha-hmac": "SHA1", "esp-md5-hmac": "MD5", "esp-none": "none"}
+    hashes |= {"esp-sha-256-hmac": "SHA256", "esp-sha-384-hmac": "SHA384"}  # IKEv2 proposals
+    hashes |= {"esp-sha-512-hmac": "SHA512"}
     e = next((enc[x] for x in transform if x in enc), "none")
     h = next((hashes[x] for x in transform if x in hashes), "none")
     return e, h

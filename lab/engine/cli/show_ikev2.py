@@ -1,12 +1,14 @@
 """`show crypto ikev2 sa [detail]` and the IKEv2 block of `show vpn-sessiondb detail l2l`.
 
-Sources: the summary table is laid out as a real ASA 9.6 `show crypto isakmp sa` prints it
-(Zscaler's "Troubleshooting IPSec VPN tunnels" page for ASA 9.6/9.0, column widths as a
-public parser test quotes the same output): `Session-id:N, Status:UP-ACTIVE, IKE count:1,
-CHILD count:1`, the `Tunnel-id Local Remote Status Role` table, `Encr: AES-CBC, keysize:
-256, Hash: SHA96, DH Grp:14, Auth sign: PSK, Auth verify: PSK`, `Life/Active Time:
-86400/403 sec` and the `Child sa:` selector and SPI lines. The `detail` lines and the
-sessiondb block are [U]: our reconstruction of the ASA layout, not checked on a capture.
+Sources [C]: real ASA captures of `show crypto ikev2 sa` on an IKEv2 L2L pair (the
+"Cisco ASA IPsec site-to-site VPN IKEv2 how-to tutorial", both ends: INITIATOR and
+RESPONDER rows) and of `show crypto isakmp sa` on ASA 9.6 (Zscaler's "Troubleshooting
+IPSec VPN tunnels" page): `Session-id:N, Status:UP-ACTIVE, IKE count:1, CHILD count:1`,
+the `Tunnel-id Local Remote Status Role` table (column widths as a public parser test
+quotes the same output), `Encr: AES-CBC, keysize: 256, Hash: SHA96, DH Grp:2, Auth sign:
+PSK, Auth verify: PSK`, `Life/Active Time: 86400/33 sec` and the `Child sa:` selector and
+`ESP spi in/out:` lines (lower-case hex). The `detail` lines and the sessiondb block are
+[U]: our reconstruction of the ASA layout, not checked on a capture.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ _ENCR = {"aes": "AES-CBC, keysize: 128", "aes-192": "AES-CBC, keysize: 192"}
 _ENCR |= {"aes-256": "AES-CBC, keysize: 256", "3des": "3DES", "des": "DES"}
 _HASH = {"sha": "SHA96", "md5": "MD596", "sha256": "SHA256", "sha384": "SHA384"}
 _HASH |= {"sha512": "SHA512"}
+_ESP_HMAC = {"esp-sha-hmac": "SHA96", "esp-md5-hmac": "MD596", "esp-sha-256-hmac": "SHA256"}
+_ESP_HMAC |= {"esp-sha-384-hmac": "SHA384", "esp-sha-512-hmac": "SHA512"}
 _SESSIONDB_ENC = {"aes": "AES128", "aes-192": "AES192", "aes-256": "AES256"}
 _SESSIONDB_ENC |= {"3des": "3DES", "des": "DES"}
 _SESSIONDB_HASH = {"sha": "SHA1", "md5": "MD5", "sha256": "SHA256", "sha384": "SHA384"}
@@ -105,13 +109,15 @@ def render(sim: Simulation, gw: Gateway, *, detail: bool) -> str:
                 f"          ESP spi in/out: 0x{sa.spi_in:08x}/0x{sa.spi_out:08x}\n",
             ]
             if detail:  # [U]
+                hmac = next((x for x in sa.keys_out.transform if x.endswith("hmac")), "")
+                esp_hmac = _ESP_HMAC.get(hmac, "None")
                 enc = next((x for x in sa.keys_out.transform if not x.endswith("hmac")), "")
                 bits = {"esp-aes": 128, "esp-aes-192": 192, "esp-aes-256": 256}.get(enc)
                 encr = f"AES-CBC, keysize: {bits}" if bits else enc.removeprefix("esp-").upper()
                 out += [
                     "          AH spi in/out: 0x0/0x0\n",
                     "          CPI in/out: 0x0/0x0\n",
-                    f"          Encr: {encr}, esp_hmac: SHA96\n",
+                    f"          Encr: {encr}, esp_hmac: {esp_hmac}\n",
                     "          ah_hmac: None, comp: IPCOMP_NONE, mode tunnel\n",
                 ]
         out.append("\n")
