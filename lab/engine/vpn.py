@@ -61,18 +61,20 @@ def trigger(sim: Simulation, t: TunnelRun, gw_id: str, ifc: str = "inside") -> N
         return
     from .forwarding import crypto_active
 
-    t.initiator = gw_id
-    t.neg_started_us = sim.now
-    _move(sim, t, "trigger", f"interesting traffic at {gw_id}")
     gw = sim.gateways[gw_id]
     peer = sim.peer_of(t, gw_id)
     if t.ike_keys is None:
-        t.plan = ikepolicy.plan(gw, peer, gw.address("outside"), _peer_ip(sim, t, gw), t.spec.kind)
-        t.version = t.plan.version
-        if not t.plan.checked and not crypto_active(sim, peer, t):
-            t.plan = ikepolicy.Plan(1, delivered=1, why="no crypto map at peer")
+        plan = ikepolicy.plan(gw, peer, gw.address("outside"), _peer_ip(sim, t, gw), t.spec.kind)
+        if plan.delivered == 0:  # [U] no IKE enabled here: this end cannot start anything
+            return
+        if not plan.checked and not crypto_active(sim, peer, t):
+            plan = ikepolicy.Plan(1, delivered=1, why="no crypto map at peer")
+        t.plan, t.version = plan, plan.version
     elif t.plan is None or t.plan.delivered is not None:
         t.plan = ikepolicy.Plan(t.version)
+    t.initiator = gw_id
+    t.neg_started_us = sim.now
+    _move(sim, t, "trigger", f"interesting traffic at {gw_id}")
     t.sent_us, t.reached, t.responder_holds = None, None, False
     if _asa(gw) and t.ike_keys is None and t.version == 1:
         assert gw.cfg is not None

@@ -324,3 +324,59 @@ def test_clear_crypto_ikev2_sa_ends_only_ikev2_tunnels() -> None:
     (line,) = logged(sim, "bo-asa", 750007)
     assert line.endswith("IKEv2 SA DOWN. Reason: Administrator Reset")
     assert "There are no IKEv2 SAs" in show(sim, "bo-asa", "show crypto ikev2 sa")
+
+
+def test_ikev2_can_be_configured_at_the_cli_and_vpn_tunnel_protocol_still_decides() -> None:
+    """An IKEv1 9.8 pair reconfigured for IKEv2 by typing, as a student would."""
+    sim = sim_of(V1, events=[])
+    for device, peer in (("bo-asa", "209.165.200.10"), ("ho-asa", "209.165.201.2")):
+        cli = CliSession(sim, device, privileged=True)
+        typed = [
+            "configure terminal",
+            "crypto ikev2 policy 10",
+            "encryption aes-256",
+            "integrity sha256",
+            "group 14",
+            "prf sha256",
+            "exit",
+            "crypto ikev2 enable outside",
+            "crypto ipsec ikev2 ipsec-proposal P1",
+            "protocol esp encryption aes-256",
+            "protocol esp integrity sha-1",
+            "exit",
+            "crypto map outside_map 10 set ikev2 ipsec-proposal P1",
+            f"tunnel-group {peer} ipsec-attributes",
+            "ikev2 remote-authentication pre-shared-key k2",
+            "ikev2 local-authentication pre-shared-key k2",
+            "exit",
+            "group-policy GP-L2L attributes",
+            "end",
+        ]
+        prompts = [cli.type(line) for line in typed]
+        assert not any("ERROR" in p or "not simulated" in p.lower() for p in prompts[:-2]), prompts
+        assert "(config-ikev2-policy)#" in prompts[2] and "(config-ipsec-proposal)#" in prompts[9]
+    show(sim, "bo-asa", "clear crypto ikev1 sa")
+    sim.advance_to(10 * S)
+    # the group policy's vpn-tunnel-protocol still says ikev1 only: the pair keeps IKEv1
+    assert sim.tunnels["bo-ho"].state == "up" and sim.tunnels["bo-ho"].version == 1
+    cfg = sim.gateways["bo-asa"].cfg
+    assert cfg is not None and cfg.ikev2_policies[10].group == [14]
+    assert "crypto ikev2 enable outside" in show(sim, "bo-asa", "show running-config crypto ikev2")
+
+
+def test_disabling_ikev2_at_the_responder_leaves_an_ikev2_only_initiator_unanswered() -> None:
+    sim = sim_of(V2, events=[])
+    sim.advance_to(5 * S)
+    cli = CliSession(sim, "bo-asa", privileged=True)
+    for line in ("configure terminal", "no crypto ikev2 enable outside", "end"):
+        cli.type(line)
+    show(sim, "bo-asa", "clear crypto ikev2 sa")
+    sim.advance_to(60 * S)
+    assert not sim.gateways["bo-asa"].sas
+    # BO has no IKE left: nothing to show, nothing logged for the negotiation ...
+    assert not logged(sim, "bo-asa", 713041, 713902, 750003)
+    assert show(sim, "bo-asa", "show crypto isakmp sa").startswith("There are no IKEv1 SAs")
+    # ... while HO's IKE_SA_INIT (its server retransmits) goes unanswered and times out
+    assert logged(sim, "ho-asa", 750003)[0].endswith(
+        "IKEv2 Negotiation aborted due to ERROR: Maximum number of retransmissions reached"
+    )
