@@ -413,7 +413,9 @@ def _lifetime(sim: Simulation, t: TunnelRun) -> tuple[int, int]:
 
 def _stamp_preserve(sim: Simulation, gw: Gateway, t: TunnelRun) -> bool:
     """PRESERVE goes on the vpn-context when the SA is created (S0) - and only where the
-    platform has the feature and the tunnel kind is supported (L2L, NEM)."""
+    platform has the feature and the tunnel kind is supported (L2L, NEM). [U] An IKEv2 L2L
+    tunnel is treated like an IKEv1 one: Cisco documents the sysopt for L2L tunnels
+    without naming an IKE version, and no statement about IKEv2 was found."""
     return bool(
         gw.cfg is not None
         and gw.cfg.sysopt.preserve_vpn_flows
