@@ -8,10 +8,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from . import ikepolicy, keys, sacounters
+from . import ikepolicy, ikestall, keys, sacounters
 from .asaconfig import IPSEC_LIFETIME_DEFAULT_KB, IPSEC_LIFETIME_DEFAULT_S
 from .core import cancel
 from .gateway import Gateway, SideSa
+from .ikestall import half as _half
+from .ikestall import is_asa as _asa
+from .ikestall import log_ikev2 as _log2
+from .ikestall import messages_reached
+from .ikestall import peer_ip as _peer_ip
 from .platforms import PRESERVE_TUNNEL_KINDS, TUNNEL_KIND_NAMES, has_preserve_vpn_flows
 from .tunnels import (
     DPD_RETRIES,
@@ -20,8 +25,6 @@ from .tunnels import (
     IKE_QUICK_MODE_MESSAGES,
     IKEV2_CREATE_CHILD_MESSAGES,
     IKEV2_INIT_AUTH_MESSAGES,
-    MM_INITIATOR,
-    MM_RESPONDER,
     REKEY_PERCENT,
     TunnelRun,
     next_state,
@@ -41,14 +44,6 @@ def _move(sim: Simulation, t: TunnelRun, event: str, cause: str) -> None:
 
 def _ends(sim: Simulation, t: TunnelRun) -> tuple[Gateway, Gateway]:
     return sim.gateways[t.spec.a], sim.gateways[t.spec.b]
-
-
-def _peer_ip(sim: Simulation, t: TunnelRun, gw: Gateway) -> str:
-    return sim.peer_of(t, gw.id).address("outside")
-
-
-def _asa(gw: Gateway) -> bool:
-    return gw.cfg is not None
 
 
 # -- negotiation ------------------------------------------------------------------------
@@ -95,10 +90,6 @@ def trigger(sim: Simulation, t: TunnelRun, gw_id: str, ifc: str = "inside") -> N
     _attempt(sim, t)
 
 
-def _half(t: TunnelRun) -> int:
-    return t.wan_rtt_us // 2
-
-
 def _attempt(sim: Simulation, t: TunnelRun) -> None:
     """Send the exchange if the WAN path is up; it completes after its message trips, or
     stalls where the plan says the peer stops answering."""
@@ -108,7 +99,7 @@ def _attempt(sim: Simulation, t: TunnelRun) -> None:
     t.sent_us, t.reached = sim.now, None
     plan = t.plan or ikepolicy.Plan(t.version or 1)
     if t.ike_keys is None and plan.delivered is not None:
-        t.timers["neg"] = sim.loop.after(plan.delivered * _half(t), _stalled, sim, t)
+        t.timers["neg"] = sim.loop.after(plan.delivered * _half(t), ikestall.stalled, sim, t)
         return
     if t.version == 2:
         messages = IKEV2_CREATE_CHILD_MESSAGES if t.ike_keys else IKEV2_INIT_AUTH_MESSAGES
@@ -120,7 +111,7 @@ def _attempt(sim: Simulation, t: TunnelRun) -> None:
                 IKE_MAIN_MODE_MESSAGES * _half(t), _phase1_only, sim, t
             )
         else:
-            t.timers["neg"] = sim.loop.after(_half(t), _child_refused, sim, t)
+            t.timers["neg"] = sim.loop.after(_half(t), ikestall.child_refused, sim, t)
         return
     messages = IKE_QUICK_MODE_MESSAGES
     if t.ike_keys is None:
@@ -128,102 +119,13 @@ def _attempt(sim: Simulation, t: TunnelRun) -> None:
     t.timers["neg"] = sim.loop.after(messages * t.wan_rtt_us // 2, _established, sim, t)
 
 
-def messages_reached(sim: Simulation, t: TunnelRun) -> int:
-    """How many messages of the first exchange have reached their receiver by now."""
-    if t.reached is not None:
-        return t.reached
-    if t.sent_us is None or t.state != "negotiating":
-        return 0
-    got = (sim.now - t.sent_us) // max(1, _half(t))
-    cap = t.plan.delivered if t.plan is not None and t.plan.delivered is not None else 6
-    return min(got, cap)
-
-
-def ike_state(sim: Simulation, t: TunnelRun, gw: Gateway) -> str | None:
-    """This gateway's IKEv1 SA state for `show crypto isakmp sa` (None: it has none)."""
-    if t.version == 2:
-        return None
-    if t.id in gw.ike_up:
-        return "MM_ACTIVE"
-    if t.state != "negotiating" or t.ike_keys is not None:
-        return None
-    n = messages_reached(sim, t)
-    if t.initiator == gw.id:
-        return MM_INITIATOR[min(n, 6)]
-    plan = t.plan
-    if plan is not None and plan.delivered is not None and n >= plan.delivered:
-        # it refused message n: it stays where it was before it (MM_WAIT_MSG5 for a bad key)
-        return MM_RESPONDER[n - 1] if t.responder_holds else None
-    return MM_RESPONDER[min(n, 6)]
-
-
-def _who(sim: Simulation, t: TunnelRun, gw: Gateway, group_known: bool) -> str:
-    peer = _peer_ip(sim, t, gw)
-    return f"Group = {peer}, IP = {peer}" if group_known else f"IP = {peer}"
-
-
-def _log_peer_table(sim: Simulation, t: TunnelRun, gw: Gateway, group_known: bool) -> None:
-    """A phase 1 that ends without an SA: 713902 then 713903 (reference, last section)."""
-    who = _who(sim, t, gw, group_known)
-    gw.log(sim.now, 713902, who=who, event="Removing peer from peer table failed, no match!")
-    gw.log(sim.now, 713903, who=who)
-
-
-def _stalled(sim: Simulation, t: TunnelRun) -> None:
-    """The last message the peer answers has arrived: the responder reacts, the initiator
-    keeps retransmitting until the negotiation times out."""
-    t.timers.pop("neg", None)
-    plan = t.plan
-    assert plan is not None and plan.delivered is not None
-    t.reached = plan.delivered
-    responder = sim.peer_of(t, t.initiator)
-    t.responder_holds = plan.responder_keeps
-    sim.touch()
-    if not _asa(responder):
-        return
-    if t.version == 2 and plan.delivered >= 3:
-        _log2(sim, t, responder, 750003, plan.why)
-    elif t.version == 1 and plan.delivered == 3:  # no tunnel group: it aborts at once
-        _log_peer_table(sim, t, responder, False)
-
-
-def _log2(sim: Simulation, t: TunnelRun, gw: Gateway, msg_id: int, reason: str) -> None:
-    gw.log(sim.now, msg_id, local=gw.address("outside"), peer=_peer_ip(sim, t, gw), reason=reason)
-
-
 def _phase1_only(sim: Simulation, t: TunnelRun) -> None:
     """Main mode completes; the quick mode that follows is refused by the responder."""
     t.timers.pop("neg", None)
     initiator = sim.gateways[t.initiator]
     _ike_sa_up(sim, t, initiator, sim.peer_of(t, t.initiator))
-    t.timers["neg"] = sim.loop.after(_half(t), _child_refused, sim, t)
+    t.timers["neg"] = sim.loop.after(_half(t), ikestall.child_refused, sim, t)
     sim.touch()
-
-
-def _child_refused(sim: Simulation, t: TunnelRun) -> None:
-    t.timers.pop("neg", None)
-    initiator = sim.gateways[t.initiator]
-    responder = sim.peer_of(t, t.initiator)
-    if _asa(responder) and initiator.cfg is not None:
-        # the proxies the initiator proposed, seen from this end: its local is our remote
-        entry = initiator.cfg.crypto_entry_for_peer(_peer_ip(sim, t, initiator))
-        lnet, lmask, rnet, rmask = ikepolicy.acl_networks(initiator.cfg, entry)
-        responder.log(
-            sim.now,
-            713061,
-            peer=_peer_ip(sim, t, responder),
-            rproxy=f"{lnet}/{lmask}",
-            lproxy=f"{rnet}/{rmask}",
-            ifc="outside",
-        )
-        ptr = 0x00007FFF00000000 | (t.msgid & 0xFFFFFFF0)  # [U] a stable made-up pointer
-        t.msgid = sim.rng.getrandbits(32)
-        responder.log(
-            sim.now,
-            713902,
-            who=_who(sim, t, responder, True),
-            event=f"QM FSM error (P2 struct &0x{ptr:016x}, mess id 0x{t.msgid:x})!",
-        )
 
 
 def _failed(sim: Simulation, t: TunnelRun, why: str) -> None:
@@ -232,19 +134,7 @@ def _failed(sim: Simulation, t: TunnelRun, why: str) -> None:
     if t.state != "negotiating":
         return
     if t.ike_keys is None:  # phase 1 timed out: each end that held an SA removes it
-        initiator = sim.gateways[t.initiator]
-        responder = sim.peer_of(t, t.initiator)
-        reached = messages_reached(sim, t)
-        group_known = reached >= 5
-        # a responder mid-way through a good exchange (the path broke) times out too
-        midway = t.plan is not None and t.plan.delivered is None and 0 < reached < 5
-        for gw, held in ((initiator, True), (responder, t.responder_holds or midway)):
-            if not held or not _asa(gw):
-                continue
-            if t.version == 2:
-                _log2(sim, t, gw, 750003, "Maximum number of retransmissions reached")  # [U]
-            else:
-                _log_peer_table(sim, t, gw, group_known)
+        ikestall.timeout_logs(sim, t)
     t.sent_us, t.reached, t.responder_holds = None, None, False
     _move(sim, t, "failed", why)
     sim.path_changed()  # the next interesting packet starts a new negotiation

@@ -12,7 +12,7 @@ import ipaddress
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .. import vpn
+from .. import ikestall, vpn
 from ..forwarding import conn_bytes
 from ..gateway import ASP_DROPS, Conn, Gateway, render_log
 from ..tunnels import TunnelRun
@@ -219,7 +219,7 @@ def show_isakmp(sim: Simulation, gw: Gateway, words: tuple[str, ...], args: tupl
     detail = words[-1] == "detail"
     rows = []
     for t in _tunnels(sim, gw):
-        state = vpn.ike_state(sim, t, gw)  # main-mode states by messages received (S13)
+        state = ikestall.ike_state(sim, t, gw)  # main-mode states by messages received (S13)
         if state is not None:
             rows.append((t, state))
     ikev2 = show_ikev2.render(sim, gw, detail=detail)
