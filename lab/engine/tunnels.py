@@ -5,10 +5,10 @@ that has no SA for it; that gateway initiates main mode (6 messages) and quick m
 (3 messages), or with IKEv2 IKE_SA_INIT + IKE_AUTH (4 messages, the first child SA with
 them; RFC 7296 1.2), timed on the real WAN path, and both ends get their half of the SA
 pair at once. IKEv2 rekeys child and IKE SAs with CREATE_CHILD_SA (2 messages). A pair
-that cannot agree (ikepolicy.py) stalls at the message the real pair stalls at, shown by
-the main-mode state tables below, until the negotiation times out. The initiator rekeys
-at 90 % of the lifetime (seconds or kilobytes, the lower of the two ends' values),
-make-before-break. SAs disappear by DPD (peer silent for
+that cannot agree (ikepolicy.py) stalls at the message the real pair stalls at
+(ikestall.py, with the main-mode state tables below) until the negotiation times out.
+The initiator rekeys at 90 % of the lifetime (seconds or kilobytes, the lower of the two
+ends' values), make-before-break. SAs disappear by DPD (peer silent for
 threshold + 4 x retry), by `clear crypto ...`, by hard lifetime expiry after a failed
 rekey, or with their IKE SA when it expires (lifetime 0: never). Each end tears down its
 own conns when its SA goes, unless that SA's vpn-context carried PRESERVE.

@@ -380,3 +380,13 @@ def test_disabling_ikev2_at_the_responder_leaves_an_ikev2_only_initiator_unanswe
     assert logged(sim, "ho-asa", 750003)[0].endswith(
         "IKEv2 Negotiation aborted due to ERROR: Maximum number of retransmissions reached"
     )
+
+
+def test_an_ikev2_run_replays_identically() -> None:
+    a, b = sim_of(V2), sim_of(V2)
+    for sim in (a, b):
+        sim.advance_to(300 * S)
+    assert a.events() == b.events()
+    assert a.syslog("ho-asa") == b.syslog("ho-asa")
+    assert a.tunnels["bo-ho"].ike_keys == b.tunnels["bo-ho"].ike_keys
+    assert a.gateways["bo-asa"].sas["bo-ho"].keys_out == b.gateways["bo-asa"].sas["bo-ho"].keys_out
