@@ -176,6 +176,7 @@ class AsaConfig:
     isakmp_enabled: list[str] = field(default_factory=list)
     isakmp_policies: dict[int, IsakmpPolicy] = field(default_factory=dict)
     ikev2_enabled: list[str] = field(default_factory=list)
+    ikev2_enable_extra: dict[str, str] = field(default_factory=dict)  # nameif -> tail kept
     ikev2_policies: dict[int, Ikev2Policy] = field(default_factory=dict)
     ikev2_proposals: dict[str, Ikev2Proposal] = field(default_factory=dict)
     tunnel_groups: dict[str, TunnelGroup] = field(default_factory=dict)
@@ -714,10 +715,12 @@ def _crypto(cfg: AsaConfig, w: list[str], negate: bool) -> Mode:
         if w[1] == "enable":
             if negate:
                 cfg.ikev2_enabled = [i for i in cfg.ikev2_enabled if i != w[2]]
-            elif w[2] not in cfg.ikev2_enabled:
+                cfg.ikev2_enable_extra.pop(w[2], None)
+                return Mode()
+            if w[2] not in cfg.ikev2_enabled:
                 cfg.ikev2_enabled.append(w[2])
-            if len(w) > 3:  # `crypto ikev2 enable outside client-services port 443`
-                raise Unmodelled("crypto " + " ".join(w))
+            if len(w) > 3:  # `crypto ikev2 enable outside client-services port 443`: kept
+                cfg.ikev2_enable_extra[w[2]] = " ".join(w[3:])
             return Mode()
         raise Unmodelled("crypto " + " ".join(w))
     if kind == "ipsec" and w[1:3] == ["ikev2", "ipsec-proposal"]:

@@ -10,8 +10,9 @@ that cannot agree (ikepolicy.py) stalls at the message the real pair stalls at
 The initiator rekeys at 90 % of the lifetime (seconds or kilobytes, the lower of the two
 ends' values), make-before-break. SAs disappear by DPD (peer silent for
 threshold + 4 x retry), by `clear crypto ...`, by hard lifetime expiry after a failed
-rekey, or with their IKE SA when it expires (lifetime 0: never). Each end tears down its
-own conns when its SA goes, unless that SA's vpn-context carried PRESERVE.
+rekey, or with their IKEv1 SA when it expires (lifetime 0: never; an IKEv2 SA rekeys).
+Each end tears down its own conns when its SA goes, unless that SA's vpn-context carried
+PRESERVE.
 """
 
 from __future__ import annotations

@@ -390,3 +390,11 @@ def test_an_ikev2_run_replays_identically() -> None:
     assert a.syslog("ho-asa") == b.syslog("ho-asa")
     assert a.tunnels["bo-ho"].ike_keys == b.tunnels["bo-ho"].ike_keys
     assert a.gateways["bo-asa"].sas["bo-ho"].keys_out == b.gateways["bo-asa"].sas["bo-ho"].keys_out
+
+
+def test_ikev2_enable_with_client_services_prints_back_once() -> None:
+    text = "crypto ikev2 enable outside client-services port 443\n"
+    result = import_config(text)
+    assert result.errors == [] and result.config.ikev2_enabled == ["outside"]
+    assert running.render(result.config).count("crypto ikev2 enable outside") == 1
+    assert "crypto ikev2 enable outside client-services port 443\n" in running.render(result.config)

@@ -269,7 +269,9 @@ def _crypto(cfg: AsaConfig, *, all_: bool) -> list[Item]:
             f" prf {' '.join(q.prf)}",
             f" lifetime seconds {q.lifetime_s}",
         ]
-    lines += [f"crypto ikev2 enable {i}" for i in cfg.ikev2_enabled]
+    for ifc in cfg.ikev2_enabled:
+        extra = cfg.ikev2_enable_extra.get(ifc)
+        lines.append(f"crypto ikev2 enable {ifc}" + (f" {extra}" if extra else ""))
     # [U] IKEv2 before IKEv1, as real 9.x configs print them
     items.append(Item(rank("crypto isakmp"), "crypto ikev2", tuple(lines)))
     lines = [f"crypto {ike} enable {i}" for i in cfg.isakmp_enabled]
