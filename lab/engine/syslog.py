@@ -85,6 +85,21 @@ MESSAGES: dict[int, tuple[int, str]] = {
         "proxy {rproxy}/0/0 local proxy {lproxy}/0/0 on interface {ifc}",
     ),
     713905: (6, "Group = {peer}, IP = {peer}, Starting P2 Rekey timer to expire in {secs} seconds"),
+    # Tunnel Manager (8.4+). [C] a real FTD log on pastebin ("yGAKcZt3"): `%FTD-vpn-5-752004:
+    # Tunnel Manager dispatching a KEY_ACQUIRE message to IKEv1. Map Tag = CSM_outsite_map.
+    # Map Sequence Number = 2.` then `%FTD-vpn-4-752010: IKEv2 Doesn't have a proposal
+    # specified`, then 713041. [P] 752003 is the IKEv2 twin (Cisco's syslog guide numbering).
+    752003: (
+        5,
+        "Tunnel Manager dispatching a KEY_ACQUIRE message to IKEv2. Map Tag = {map}. "
+        "Map Sequence Number = {seq}.",
+    ),
+    752004: (
+        5,
+        "Tunnel Manager dispatching a KEY_ACQUIRE message to IKEv1. Map Tag = {map}. "
+        "Map Sequence Number = {seq}.",
+    ),
+    752010: (4, "IKEv2 Doesn't have a proposal specified"),
     # IKEv2 (8.4+). [V, S25] 750003 and 750006 as real parser test lines show them;
     # [U] 750007's reason text and every 750003 reason other than the TS one.
     750003: (

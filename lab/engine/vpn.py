@@ -17,7 +17,12 @@ from .ikestall import is_asa as _asa
 from .ikestall import log_ikev2 as _log2
 from .ikestall import messages_reached
 from .ikestall import peer_ip as _peer_ip
-from .platforms import PRESERVE_TUNNEL_KINDS, TUNNEL_KIND_NAMES, has_preserve_vpn_flows
+from .platforms import (
+    PRESERVE_TUNNEL_KINDS,
+    TUNNEL_KIND_NAMES,
+    has_preserve_vpn_flows,
+    parse_version,
+)
 from .tunnels import (
     DPD_RETRIES,
     IKE_MAIN_MODE_MESSAGES,
@@ -71,6 +76,7 @@ def trigger(sim: Simulation, t: TunnelRun, gw_id: str, ifc: str = "inside") -> N
     t.neg_started_us = sim.now
     _move(sim, t, "trigger", f"interesting traffic at {gw_id}")
     t.sent_us, t.reached, t.responder_holds = None, None, False
+    _key_acquire(sim, t, gw)
     if _asa(gw) and t.ike_keys is None and t.version == 1:
         assert gw.cfg is not None
         entry = gw.cfg.crypto_entry_for_peer(_peer_ip(sim, t, gw))
@@ -88,6 +94,20 @@ def trigger(sim: Simulation, t: TunnelRun, gw_id: str, ifc: str = "inside") -> N
         IKE_NEGOTIATION_TIMEOUT_US, _failed, sim, t, t.plan.why or "no answer from peer"
     )
     _attempt(sim, t)
+
+
+def _key_acquire(sim: Simulation, t: TunnelRun, gw: Gateway) -> None:
+    """8.4+: the Tunnel Manager hands the packet's KEY_ACQUIRE to IKEv2 or IKEv1 (752003 /
+    752004); a map entry without an IKEv2 proposal says so first (752010, real FTD log)."""
+    if gw.cfg is None or parse_version(gw.node.version) < ikepolicy.IKEV2_SINCE:
+        return
+    entry = gw.cfg.crypto_entry_for_peer(_peer_ip(sim, t, gw))
+    if entry is None:
+        return
+    msg_id = 752003 if t.version == 2 else 752004
+    gw.log(sim.now, msg_id, map=entry.name, seq=entry.seq)
+    if t.version != 2 and not entry.ikev2_proposals:
+        gw.log(sim.now, 752010)
 
 
 def _attempt(sim: Simulation, t: TunnelRun) -> None:

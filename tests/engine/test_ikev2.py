@@ -52,6 +52,9 @@ def test_an_ikev2_only_pair_builds_an_ikev2_tunnel_in_four_messages() -> None:
     assert t.version == 2 and isinstance(t.ike_keys, keys.Ike2Keys)
     bo = sim.syslog("bo-asa")
     assert not any("713119" in x or "713041" in x for x in bo)  # no IKEv1 at all
+    assert "%ASA-5-752003: Tunnel Manager dispatching a KEY_ACQUIRE message to IKEv2. " in "".join(
+        bo
+    )
     assert (
         "%ASA-5-750006: Local:209.165.201.2:500 Remote:209.165.200.10:500 "
         "Username:209.165.200.10 IKEv2 SA UP. Reason: New Connection Established"
@@ -204,6 +207,11 @@ def test_an_unanswered_phase_1_logs_713902_and_713903_and_traffic_retries() -> N
 def test_713041_names_the_acl_networks_and_the_ingress_interface() -> None:
     sim = sim_of(V1)
     sim.advance_to(5 * S)
+    assert [x.split(": ", 1)[1] for x in logged(sim, "bo-asa", 752004, 752010, 752003)] == [
+        "Tunnel Manager dispatching a KEY_ACQUIRE message to IKEv1. Map Tag = outside_map. "
+        "Map Sequence Number = 10.",
+        "IKEv2 Doesn't have a proposal specified",
+    ]
     (line,) = logged(sim, "bo-asa", 713041)
     assert line == (
         "%ASA-5-713041: IP = 209.165.200.10, IKE Initiator: New Phase 1, Intf inside, "
