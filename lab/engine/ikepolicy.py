@@ -5,8 +5,9 @@ IKEv2 needs software 8.4 or later (Cisco 113597), `crypto ikev2 enable IF`, an I
 policy, the crypto map entry's `set ikev2 ipsec-proposal` and a group policy whose
 `vpn-tunnel-protocol` allows `ikev2`; IKEv1 needs `crypto isakmp|ikev1 enable IF` and a
 policy. The initiator tries IKEv2 first when both ends have it configured; when the
-responder has no IKEv2 at all it uses IKEv1 [U: no Cisco statement found; the fallback's
-retransmission delay is not modelled]. A pair that can never build the tunnel stalls where
+responder has no IKEv2 at all it uses IKEv1 [P: no Cisco statement found; a real FTD log
+checks IKEv2 first (752010 "IKEv2 Doesn't have a proposal specified" beside 752004's
+dispatch to IKEv1); the fallback's retransmission delay is not modelled]. A pair that can never build the tunnel stalls where
 the real pair would (tunnelsup "ISAKMP status messages MM_WAIT_MSG#", reference S13):
 no answer or no common policy -> MM_WAIT_MSG2; the responder has no tunnel group for the
 initiator (`set peer` pointing elsewhere) -> MM_WAIT_MSG4; different pre-shared keys ->
