@@ -7,13 +7,14 @@ policy, the crypto map entry's `set ikev2 ipsec-proposal` and a group policy who
 policy. The initiator tries IKEv2 first when both ends have it configured; when the
 responder has no IKEv2 at all it uses IKEv1 [P: no Cisco statement found; a real FTD log
 checks IKEv2 first (752010 "IKEv2 Doesn't have a proposal specified" beside 752004's
-dispatch to IKEv1); the fallback's retransmission delay is not modelled]. A pair that can never build the tunnel stalls where
-the real pair would (tunnelsup "ISAKMP status messages MM_WAIT_MSG#", reference S13):
-no answer or no common policy -> MM_WAIT_MSG2; the responder has no tunnel group for the
-initiator (`set peer` pointing elsewhere) -> MM_WAIT_MSG4; different pre-shared keys ->
-MM_WAIT_MSG6 / responder MM_WAIT_MSG5; phase 1 up but quick mode refused (no common
-transform set, crypto ACLs that do not mirror). Non-ASA ends, PIX and remote-access kinds
-keep the lab's lenient IKEv1 (every check passes).
+dispatch to IKEv1); the fallback's retransmission delay is not modelled]. A pair that
+can never build the tunnel stalls where the real pair would (tunnelsup "ISAKMP status
+messages MM_WAIT_MSG#", reference S13): no answer or no common policy -> MM_WAIT_MSG2;
+the responder has no tunnel group for the initiator (`set peer` pointing elsewhere) ->
+MM_WAIT_MSG4; different pre-shared keys -> MM_WAIT_MSG6 / responder MM_WAIT_MSG5; phase
+1 up but quick mode refused (no common transform set, crypto ACLs that do not mirror).
+Non-ASA ends, PIX and remote-access kinds keep the lab's lenient IKEv1 (every check
+passes).
 """
 
 from __future__ import annotations
@@ -53,7 +54,9 @@ class Plan:
     `delivered`: None when the exchange completes; else how many messages of the first
     exchange get answered before it stalls (main mode counts 1..6, IKEv2 1..4).
     `responder_keeps`: the responder holds a half-built SA while stalled.
-    `child_refused`: the IKE SA comes up but the IPsec SA (quick mode / child) is refused.
+    `child_refused`: the IPsec SA (quick mode / child) is refused: IKEv1 brings its IKE SA
+    up first; IKEv2 refuses IKE_AUTH's child with the IKE SA (`delivered`) and, over an
+    IKE SA that already exists, a CREATE_CHILD_SA.
     """
 
     version: int
@@ -253,7 +256,8 @@ def _plan_v2(
     if ta.ikev2_local_psk != tb.ikev2_remote_psk or tb.ikev2_local_psk != ta.ikev2_remote_psk:
         return Plan(2, delivered=3, why="pre-shared keys differ")
     if eb is None or not b.crypto_map_applied(eb) or not mirrored(a, ea, b, eb):
-        return Plan(2, delivered=3, why="There was no IPSEC policy found for received TS")
+        why = "There was no IPSEC policy found for received TS"  # [V, S25]
+        return Plan(2, delivered=3, child_refused=True, why=why)
     if not _transforms(a, ea, 2) & _transforms(b, eb, 2):
-        return Plan(2, delivered=3, why="no common IPsec proposal")
+        return Plan(2, delivered=3, child_refused=True, why="no common IPsec proposal")
     return Plan(2)

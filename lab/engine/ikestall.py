@@ -97,9 +97,15 @@ def log_ikev2(sim: Simulation, t: TunnelRun, gw: Gateway, msg_id: int, reason: s
 
 
 def child_refused(sim: Simulation, t: TunnelRun) -> None:
+    """The responder refuses the IPsec SA: 713061 + 713902 QM FSM error (IKEv1, a real 9.x
+    log) or 750003 with the reason (IKEv2); the initiator retries until its timeout."""
     t.timers.pop("neg", None)
     initiator = sim.gateways[t.initiator]
     responder = sim.peer_of(t, t.initiator)
+    if t.version == 2:
+        if is_asa(responder) and t.plan is not None:
+            log_ikev2(sim, t, responder, 750003, t.plan.why)
+        return
     if is_asa(responder) and initiator.cfg is not None:
         # the proxies the initiator proposed, seen from this end: its local is our remote
         entry = initiator.cfg.crypto_entry_for_peer(peer_ip(sim, t, initiator))

@@ -70,8 +70,10 @@ def trigger(sim: Simulation, t: TunnelRun, gw_id: str, ifc: str = "inside") -> N
         if not plan.checked and not crypto_active(sim, peer, t):
             plan = ikepolicy.Plan(1, delivered=1, why="no crypto map at peer")
         t.plan, t.version = plan, plan.version
-    elif t.plan is None or t.plan.delivered is not None:
-        t.plan = ikepolicy.Plan(t.version)
+    else:  # an IKE SA is up: only the child can be refused, by the configs of now
+        fresh = ikepolicy.plan(gw, peer, gw.address("outside"), _peer_ip(sim, t, gw), t.spec.kind)
+        refused = fresh.child_refused and fresh.version == t.version
+        t.plan = ikepolicy.Plan(t.version, child_refused=refused, why=fresh.why if refused else "")
     t.initiator = gw_id
     t.neg_started_us = sim.now
     _move(sim, t, "trigger", f"interesting traffic at {gw_id}")
@@ -120,6 +122,9 @@ def _attempt(sim: Simulation, t: TunnelRun) -> None:
     plan = t.plan or ikepolicy.Plan(t.version or 1)
     if t.ike_keys is None and plan.delivered is not None:
         t.timers["neg"] = sim.loop.after(plan.delivered * _half(t), ikestall.stalled, sim, t)
+        return
+    if t.version == 2 and t.ike_keys is not None and plan.child_refused:
+        t.timers["neg"] = sim.loop.after(_half(t), ikestall.child_refused, sim, t)
         return
     if t.version == 2:
         messages = IKEV2_CREATE_CHILD_MESSAGES if t.ike_keys else IKEV2_INIT_AUTH_MESSAGES

@@ -406,3 +406,40 @@ def test_ikev2_enable_with_client_services_prints_back_once() -> None:
     assert result.errors == [] and result.config.ikev2_enabled == ["outside"]
     assert running.render(result.config).count("crypto ikev2 enable outside") == 1
     assert "crypto ikev2 enable outside client-services port 443\n" in running.render(result.config)
+
+
+def test_fixing_the_acl_while_phase_1_is_up_lets_the_next_quick_mode_through() -> None:
+    acl = (
+        "access-list outside_cryptomap extended permit ip "
+        "10.1.1.0 255.255.255.0 10.0.0.0 255.255.255.0"
+    )
+    wrong = acl.replace("10.0.0.0 255.255.255.0", "10.9.9.0 255.255.255.0")
+    sim = sim_of(V1, {"ho-asa": {acl: wrong}}, events=[])
+    sim.advance_to(20 * S)
+    assert not sim.gateways["bo-asa"].sas
+    cli = CliSession(sim, "ho-asa", privileged=True)
+    for line in ("configure terminal", f"no {wrong}", acl, "end"):
+        cli.type(line)
+    sim.advance_to(80 * S)  # the attempt times out at 31 s; the next packet retries
+    assert "bo-ho" in sim.gateways["bo-asa"].sas
+    assert len(logged(sim, "bo-asa", 713119)) == 1  # the same IKE SA carried quick mode
+
+
+def test_an_ikev2_child_refused_over_an_existing_ike_sa_logs_750003() -> None:
+    acl = (
+        "access-list outside_cryptomap extended permit ip "
+        "10.1.1.0 255.255.255.0 10.0.0.0 255.255.255.0"
+    )
+    wrong = acl.replace("10.0.0.0 255.255.255.0", "10.9.9.0 255.255.255.0")
+    sim = sim_of(V2, events=[])
+    sim.advance_to(5 * S)
+    cli = CliSession(sim, "ho-asa", privileged=True)
+    for line in ("configure terminal", f"no {acl}", wrong, "end"):
+        cli.type(line)
+    show(sim, "bo-asa", "clear crypto ipsec sa")  # the IKE SA stays, the child goes
+    sim.advance_to(20 * S)
+    assert not sim.gateways["bo-asa"].sas and "bo-ho" in sim.gateways["bo-asa"].ike_up
+    refused = logged(sim, "ho-asa", 750003) + logged(sim, "bo-asa", 750003)  # the responder's
+    assert refused and refused[-1].endswith(
+        "IKEv2 Negotiation aborted due to ERROR: There was no IPSEC policy found for received TS"
+    )
