@@ -88,12 +88,34 @@ class IsakmpPolicy:
 
 
 @dataclass
+class Ikev2Policy:
+    """`crypto ikev2 policy N` (8.4+). Each attribute lists the proposals in order."""
+
+    priority: int
+    encryption: list[str] = field(default_factory=lambda: ["aes-256"])  # [U] shown defaults
+    integrity: list[str] = field(default_factory=lambda: ["sha"])
+    group: list[int] = field(default_factory=lambda: [2])
+    prf: list[str] = field(default_factory=lambda: ["sha"])
+    lifetime_s: int = IKE_LIFETIME_DEFAULT_S
+
+
+@dataclass
+class Ikev2Proposal:
+    """`crypto ipsec ikev2 ipsec-proposal NAME` with its `protocol esp ...` lines."""
+
+    name: str
+    encryption: list[str] = field(default_factory=list)
+    integrity: list[str] = field(default_factory=list)
+
+
+@dataclass
 class CryptoMapEntry:
     name: str
     seq: int
     match_address: str = ""
     peers: list[str] = field(default_factory=list)
     transform_sets: list[str] = field(default_factory=list)
+    ikev2_proposals: list[str] = field(default_factory=list)
     lifetime_s: int | None = None
     lifetime_kb: int | None = None
     pfs_group: int | None = None
@@ -109,6 +131,8 @@ class TunnelGroup:
     keepalive_disabled: bool = False
     has_ipsec_attributes: bool = False
     has_general_attributes: bool = False
+    ikev2_remote_psk: str = ""  # `ikev2 remote-authentication pre-shared-key K`
+    ikev2_local_psk: str = ""  # `ikev2 local-authentication pre-shared-key K`
 
 
 @dataclass
@@ -162,6 +186,10 @@ class AsaConfig:
     crypto_map_interfaces: dict[str, str] = field(default_factory=dict)  # map name -> nameif
     isakmp_enabled: list[str] = field(default_factory=list)
     isakmp_policies: dict[int, IsakmpPolicy] = field(default_factory=dict)
+    ikev2_enabled: list[str] = field(default_factory=list)
+    ikev2_enable_extra: dict[str, str] = field(default_factory=dict)  # nameif -> tail kept
+    ikev2_policies: dict[int, Ikev2Policy] = field(default_factory=dict)
+    ikev2_proposals: dict[str, Ikev2Proposal] = field(default_factory=dict)
     tunnel_groups: dict[str, TunnelGroup] = field(default_factory=dict)
     timeouts: Timeouts = field(default_factory=Timeouts)
     sysopt: Sysopt = field(default_factory=Sysopt)
@@ -227,6 +255,27 @@ class AsaConfig:
             return 2
         return self.isakmp_policies[min(self.isakmp_policies)].group
 
+    def tunnel_protocols(self, peer: str) -> set[str] | None:
+        """The `vpn-tunnel-protocol` words of the group policy the peer's tunnel group uses
+        (kept verbatim in its `group-policy NAME attributes` block); None: not set, which
+        allows IKEv1 and IKEv2 [U] (DfltGrpPolicy's default list)."""
+        name = "DfltGrpPolicy"
+        general = self.sub_extra.get(
+            f"tunnel-group {self.tunnel_group(peer).name} general-attributes"
+        )
+        for line in general or []:
+            if line.startswith("default-group-policy "):
+                name = line.split()[1]
+        for block in self.unmodelled:
+            lines = block.split("\n")
+            if lines[0].strip() != f"group-policy {name} attributes":
+                continue
+            for line in lines[1:]:
+                words = line.split()
+                if words[:1] == ["vpn-tunnel-protocol"]:
+                    return set(words[1:])
+        return None
+
     def tunnel_group(self, peer: str) -> TunnelGroup:
         return (
             self.tunnel_groups.get(peer)
@@ -266,6 +315,8 @@ class Mode:
             "isakmp-policy": f"crypto isakmp policy {self.key}",
             "tunnel-ipsec": f"tunnel-group {self.key} ipsec-attributes",
             "tunnel-general": f"tunnel-group {self.key} general-attributes",
+            "ikev2-policy": f"crypto ikev2 policy {self.key}",
+            "ikev2-proposal": f"crypto ipsec ikev2 ipsec-proposal {self.key}",
         }[self.kind]
 
     @property
@@ -276,6 +327,8 @@ class Mode:
             "isakmp-policy": "(config-isakmp-policy)",
             "tunnel-ipsec": "(config-tunnel-ipsec)",
             "tunnel-general": "(config-tunnel-general)",
+            "ikev2-policy": "(config-ikev2-policy)",
+            "ikev2-proposal": "(config-ipsec-proposal)",
         }[self.kind]
 
 
@@ -380,12 +433,73 @@ def _apply_submode(cfg: AsaConfig, mode: Mode, w: list[str], negate: bool) -> bo
         if w[0] == "pre-shared-key":
             key = "" if negate else _need(w, 2)[1]
             tg.pre_shared_key = MASKED_PSK_PLACEHOLDER if is_masked(key) else key
+        elif w[0] == "ikev2" and w[1:2] in (["remote-authentication"], ["local-authentication"]):
+            if _need(w, 3)[2] != "pre-shared-key":
+                raise Unmodelled(" ".join(w))  # certificate authentication: kept
+            key = "" if negate else _need(w, 4)[3]
+            key = MASKED_PSK_PLACEHOLDER if is_masked(key) else key
+            if w[1] == "remote-authentication":
+                tg.ikev2_remote_psk = key
+            else:
+                tg.ikev2_local_psk = key
         elif w[:2] == ["isakmp", "keepalive"]:
             _keepalive(tg, w[2:], negate)
         else:
             return False
         return True
+    if mode.kind == "ikev2-policy":
+        return _ikev2_policy(cfg.ikev2_policies[int(mode.key or 0)], w, negate)
+    if mode.kind == "ikev2-proposal":
+        prop = cfg.ikev2_proposals[str(mode.key)]
+        if w[:2] != ["protocol", "esp"] or len(w) < 3 or w[2] not in ("encryption", "integrity"):
+            return False
+        values = [] if negate else _choices(_need(w, 4)[3:], IKEV2_ESP_CHOICES[w[2]])
+        setattr(prop, w[2], values)
+        return True
     return False
+
+
+# Cisco ASA 9.x CLI: `crypto ikev2 policy` and `protocol esp` keywords (GCM/null omitted).
+IKEV2_POLICY_CHOICES = {
+    "encryption": ("des", "3des", "aes", "aes-192", "aes-256"),
+    "integrity": ("md5", "sha", "sha256", "sha384", "sha512"),
+    "prf": ("md5", "sha", "sha256", "sha384", "sha512"),
+}
+IKEV2_ESP_CHOICES = {
+    "encryption": ("des", "3des", "aes", "aes-192", "aes-256", "null"),
+    "integrity": ("md5", "sha-1", "sha-256", "sha-384", "sha-512", "null"),
+}
+IKEV2_GROUPS = (1, 2, 5, 14, 15, 16, 19, 20, 21, 24)
+
+
+def _choices(words: list[str], allowed: tuple[str, ...]) -> list[str]:
+    if any(x not in allowed for x in words):
+        raise ConfigLineError(INVALID)
+    return list(words)
+
+
+def _ikev2_policy(pol: Ikev2Policy, w: list[str], negate: bool) -> bool:
+    key = w[0]
+    if key == "lifetime":
+        if negate:
+            pol.lifetime_s = IKE_LIFETIME_DEFAULT_S
+        elif _need(w, 3)[1] == "seconds":
+            pol.lifetime_s = _int(w[2], IKE_LIFETIME_MIN_S, IPSEC_LIFETIME_MAX_S)
+        else:
+            raise ConfigLineError(INVALID)
+    elif key in IKEV2_POLICY_CHOICES:
+        values = _choices(_need(w, 2)[1:], IKEV2_POLICY_CHOICES[key])
+        if not negate:
+            setattr(pol, key, values)
+    elif key == "group":
+        groups = [_int(g, 1, 24) for g in _need(w, 2)[1:]]
+        if any(g not in IKEV2_GROUPS for g in groups):
+            raise ConfigLineError(INVALID)
+        if not negate:
+            pol.group = groups
+    else:
+        return False
+    return True
 
 
 POLICY_CHOICES = {
@@ -627,6 +741,33 @@ def _crypto(cfg: AsaConfig, w: list[str], negate: bool) -> Mode:
                 cfg.isakmp_enabled.append(ifname)
             return Mode()
         raise Unmodelled("crypto " + " ".join(w))
+    if kind == "ikev2":
+        _need(w, 3)
+        if w[1] == "policy":
+            prio = _int(w[2], 1, 65535)
+            if negate:
+                cfg.ikev2_policies.pop(prio, None)
+                return Mode()
+            cfg.ikev2_policies.setdefault(prio, Ikev2Policy(prio))
+            return Mode("ikev2-policy", prio)
+        if w[1] == "enable":
+            if negate:
+                cfg.ikev2_enabled = [i for i in cfg.ikev2_enabled if i != w[2]]
+                cfg.ikev2_enable_extra.pop(w[2], None)
+                return Mode()
+            if w[2] not in cfg.ikev2_enabled:
+                cfg.ikev2_enabled.append(w[2])
+            if len(w) > 3:  # `crypto ikev2 enable outside client-services port 443`: kept
+                cfg.ikev2_enable_extra[w[2]] = " ".join(w[3:])
+            return Mode()
+        raise Unmodelled("crypto " + " ".join(w))
+    if kind == "ipsec" and w[1:3] == ["ikev2", "ipsec-proposal"]:
+        name = _need(w, 4)[3]
+        if negate:
+            cfg.ikev2_proposals.pop(name, None)
+            return Mode()
+        cfg.ikev2_proposals.setdefault(name, Ikev2Proposal(name))
+        return Mode("ikev2-proposal", name)
     if kind == "ipsec":
         _need(w, 2)
         if w[1] == "ikev1" and w[2:3] == ["transform-set"]:  # 8.4 and later spell it so
@@ -674,9 +815,12 @@ def _crypto_map(cfg: AsaConfig, w: list[str], negate: bool) -> Mode:
         entry.match_address = "" if negate else rest[2]
     elif rest[:2] == ["set", "peer"]:
         entry.peers = [] if negate else [_ip(p) for p in _need(rest, 3)[2:]]
-    elif rest[:2] == ["set", "transform-set"] or rest[:3] == ["set", "ikev1", "transform-set"]:
-        rest = [x for x in rest if x != "ikev1"]  # 8.4+ spell it `set ikev1 transform-set`
+    elif rest[:2] == ["set", "transform-set"]:
         entry.transform_sets = [] if negate else _need(rest, 3)[2:]
+    elif rest[:3] == ["set", "ikev1", "transform-set"]:  # 8.4 and later spell it so
+        entry.transform_sets = [] if negate else _need(rest, 4)[3:]
+    elif rest[:3] == ["set", "ikev2", "ipsec-proposal"]:
+        entry.ikev2_proposals = [] if negate else _need(rest, 4)[3:]
     elif rest[:3] == ["set", "security-association", "lifetime"]:
         unit, value = _ipsec_lifetime(rest[3:])
         if unit == "s":
@@ -793,7 +937,8 @@ def import_config(text: str) -> ImportResult:
             heads[number] = head
         if indented and block is not None:  # a sub-line of a block kept verbatim
             block.append(line)
-            warnings.append((number, f"{KEPT}{stripped}"))
+            if not stripped.startswith("vpn-tunnel-protocol"):  # read by tunnel_protocols
+                warnings.append((number, f"{KEPT}{stripped}"))
             continue
         try:
             mode = apply_line(cfg, mode, stripped)

@@ -2,7 +2,8 @@
 
 A run's SAs hold `keys.EspKeys` (SPI, transform, encryption and authentication keys from
 the quick-mode KEYMAT). `seal` turns inner IPv4 packets into ESP payloads: CBC encryption
-with `cryptography`, HMAC-MD5-96 or HMAC-SHA1-96 (RFC 2403/2404) for the ICV.
+with `cryptography`, HMAC-MD5-96 or HMAC-SHA1-96 (RFC 2403/2404), or for IKEv2 proposals
+HMAC-SHA-256-128/384-192/512-256 (RFC 4868) for the ICV.
 
 All packets of one SA in one export go through one CBC encryptor: the IV written in each
 packet is the last ciphertext block of the packet before it (the first IV is derived from
@@ -25,7 +26,7 @@ try:  # cryptography >= 43 keeps 3DES among the "decrepit" algorithms
 except ImportError:  # pragma: no cover - older cryptography
     TripleDES = algorithms.TripleDES  # type: ignore[misc,attr-defined,unused-ignore]
 
-ICV_BYTES = 12  # HMAC-*-96
+ICV_BYTES = 12  # HMAC-*-96; the RFC 4868 algorithms carry their own length
 NEXT_HEADER_IPV4 = 4  # tunnel mode: the payload is an IPv4 packet
 
 
@@ -37,6 +38,7 @@ class Transform:
     wireshark_cipher: str
     wireshark_auth: str
     digest: str
+    icv: int = ICV_BYTES
 
 
 _CIPHERS = {  # transform -> (block size, Wireshark esp_sa name)
@@ -46,9 +48,13 @@ _CIPHERS = {  # transform -> (block size, Wireshark esp_sa name)
     "esp-3des": (8, "TripleDES-CBC [RFC2451]"),
     "esp-des": (8, "DES-CBC [RFC2405]"),
 }
-_AUTHS = {
-    "esp-sha-hmac": ("HMAC-SHA-1-96 [RFC2404]", "sha1"),
-    "esp-md5-hmac": ("HMAC-MD5-96 [RFC2403]", "md5"),
+_AUTHS = {  # transform -> (Wireshark esp_sa name, digest, ICV bytes)
+    "esp-sha-hmac": ("HMAC-SHA-1-96 [RFC2404]", "sha1", ICV_BYTES),
+    "esp-md5-hmac": ("HMAC-MD5-96 [RFC2403]", "md5", ICV_BYTES),
+    # names as a real ASA 9.x `show crypto ipsec sa` prints them (`esp-sha-256-hmac`)
+    "esp-sha-256-hmac": ("HMAC-SHA-256-128 [RFC4868]", "sha256", 16),
+    "esp-sha-384-hmac": ("HMAC-SHA-384-192 [RFC4868]", "sha384", 24),
+    "esp-sha-512-hmac": ("HMAC-SHA-512-256 [RFC4868]", "sha512", 32),
 }
 
 
@@ -58,8 +64,8 @@ def transform_of(names: tuple[str, ...]) -> Transform:
     cipher = next((n for n in names if n in _CIPHERS), "esp-3des")
     auth = next((n for n in names if n in _AUTHS), "esp-sha-hmac")
     block, ws_cipher = _CIPHERS[cipher]
-    ws_auth, digest = _AUTHS[auth]
-    return Transform(cipher, auth, block, ws_cipher, ws_auth, digest)
+    ws_auth, digest, icv = _AUTHS[auth]
+    return Transform(cipher, auth, block, ws_cipher, ws_auth, digest, icv)
 
 
 def _algorithm(t: Transform, key: bytes) -> Any:
@@ -103,7 +109,7 @@ def seal(sa: OutboundSa, packets: list[tuple[int, bytes]]) -> list[bytes]:
     for (seq, _), plain in zip(packets, plains, strict=True):
         end = pos + len(plain)
         body = b"".join((spi, seq.to_bytes(4, "big"), iv, view[pos:end]))
-        out.append(body + mac(auth_key, body, digest)[:ICV_BYTES])
+        out.append(body + mac(auth_key, body, digest)[: t.icv])
         iv = cipher[end - bs : end]
         pos = end
     return out

@@ -111,7 +111,7 @@ def walk(sim: Simulation, flow: FlowRun, direction: str, kind: str) -> Verdict:
                     if conn is not None:
                         conn.tunnel = out.id
                 else:
-                    vpn.trigger(sim, out, gw.id)
+                    vpn.trigger(sim, out, gw.id, hop.in_ifc or "inside")
                     gw.asp_drops["ipsec-need-sa"] += 1
                     return Verdict(False, gw.id, "IPSEC SA not negotiated yet")
             if conn is not None:

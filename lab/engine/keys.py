@@ -1,4 +1,5 @@
-"""IKEv1 key exchange and key derivation (RFC 2409); the PRF is `cryptography`'s HMAC.
+"""IKEv1 (RFC 2409) and IKEv2 (RFC 7296) key exchange and key derivation; the PRF is
+`cryptography`'s HMAC.
 
 Private values, nonces, cookies and SPIs come from the simulation's seeded generator, so a
 replay derives the same keys; the packet-capture export encrypts ESP with them.
@@ -9,6 +10,12 @@ Pre-shared-key authentication:
     SKEYID_e = prf(SKEYID, SKEYID_a | g^xy | CKY-I | CKY-R | 2)
     KEYMAT   = K1 | K2 | ...,  K1 = prf(SKEYID_d, protocol | SPI | Ni_b | Nr_b),
                Kn = prf(SKEYID_d, Kn-1 | protocol | SPI | Ni_b | Nr_b)
+IKEv2 (RFC 7296 sections 2.13, 2.14, 2.17, 2.18):
+    SKEYSEED = prf(Ni | Nr, g^ir)
+    {SK_d | SK_ai | SK_ar | SK_ei | SK_er | SK_pi | SK_pr} = prf+(SKEYSEED, Ni | Nr | SPIi | SPIr)
+    prf+(K, S) = T1 | T2 | ...,  T1 = prf(K, S | 0x01),  Tn = prf(K, Tn-1 | S | n)
+    child KEYMAT = prf+(SK_d, Ni | Nr): initiator->responder keys first, encryption then
+    integrity; an IKE SA rekey: SKEYSEED = prf(SK_d (old), g^ir (new) | Ni | Nr).
 """
 
 from __future__ import annotations
@@ -46,10 +53,22 @@ ESP_CIPHERS = {
     "esp-des": 8,
 }
 ESP_AUTH = {"esp-md5-hmac": 16, "esp-sha-hmac": 20}
+ESP_AUTH |= {"esp-sha-256-hmac": 32, "esp-sha-384-hmac": 48, "esp-sha-512-hmac": 64}  # RFC 4868
+
+
+# IKEv1 hash / IKEv2 prf and integrity names -> hash algorithm (HMAC-based PRFs only).
+_HASHES: dict[str, type[hashes.HashAlgorithm]] = {
+    "md5": hashes.MD5,
+    "sha": hashes.SHA1,
+    "sha-1": hashes.SHA1,
+    "sha256": hashes.SHA256,
+    "sha384": hashes.SHA384,
+    "sha512": hashes.SHA512,
+}
 
 
 def _prf(hash_name: str, key: bytes, data: bytes) -> bytes:
-    algorithm: hashes.HashAlgorithm = hashes.MD5() if hash_name == "md5" else hashes.SHA1()
+    algorithm = _HASHES.get(hash_name, hashes.SHA1)()
     h = hmac.HMAC(key, algorithm)
     h.update(data)
     return h.finalize()
@@ -148,3 +167,121 @@ def quick_mode(
         km = keymat(ike, spi, ni, nr, enc + auth)
         pair.append(EspKeys(spi, transform, km[:enc], km[enc:]))
     return pair[0], pair[1]
+
+
+# -- IKEv2 (RFC 7296) -------------------------------------------------------------------
+
+# IKEv2 policy encryption -> key bytes (RFC 3602 / 3686 key sizes; 3DES 24, DES 8).
+IKEV2_ENCR_KEY = {"aes": 16, "aes-192": 24, "aes-256": 32, "3des": 24, "des": 8}
+# IKEv2 integrity -> HMAC key bytes (RFC 7296 3.3.2 / RFC 4868: key = output length).
+IKEV2_INTEG_KEY = {"md5": 16, "sha": 20, "sha-1": 20, "sha256": 32, "sha384": 48, "sha512": 64}
+
+
+def prf_plus(prf: str, key: bytes, seed: bytes, length: int) -> bytes:
+    """prf+ (RFC 7296 2.13): T1 = prf(K, S | 0x01), Tn = prf(K, Tn-1 | S | n)."""
+    out = b""
+    block = b""
+    n = 1
+    while len(out) < length:
+        block = _prf(prf, key, block + seed + bytes([n]))
+        out += block
+        n += 1
+    return out[:length]
+
+
+@dataclass(frozen=True)
+class Ike2Keys:
+    """An IKEv2 SA: SPIs, nonces, DH publics and the SK_* family (RFC 7296 2.14)."""
+
+    group: int
+    prf: str
+    encryption: str
+    integrity: str
+    spi_i: bytes
+    spi_r: bytes
+    nonce_i: bytes
+    nonce_r: bytes
+    public_i: int
+    public_r: int
+    shared_secret: bytes
+    skeyseed: bytes
+    sk_d: bytes
+    sk_ai: bytes
+    sk_ar: bytes
+    sk_ei: bytes
+    sk_er: bytes
+    sk_pi: bytes
+    sk_pr: bytes
+
+
+def _ike2_family(
+    prf: str, encryption: str, integrity: str, skeyseed: bytes, seed: bytes
+) -> tuple[bytes, ...]:
+    """Split prf+(SKEYSEED, Ni | Nr | SPIi | SPIr) into SK_d, ai, ar, ei, er, pi, pr."""
+    p = len(_prf(prf, b"k", b""))
+    a = IKEV2_INTEG_KEY.get(integrity, 20)
+    e = IKEV2_ENCR_KEY.get(encryption, 32)
+    sizes = (p, a, a, e, e, p, p)
+    stream = prf_plus(prf, skeyseed, seed, sum(sizes))
+    parts, at = [], 0
+    for size in sizes:
+        parts.append(stream[at : at + size])
+        at += size
+    return tuple(parts)
+
+
+def ikev2_sa(
+    group: int,
+    prf: str,
+    encryption: str,
+    integrity: str,
+    rng: random.Random,
+    old: Ike2Keys | None = None,
+) -> Ike2Keys:
+    """IKE_SA_INIT between two simulated peers (or, with `old`, a CREATE_CHILD_SA rekey of
+    the IKE SA: SKEYSEED = prf(SK_d old, g^ir new | Ni | Nr), RFC 7296 2.18)."""
+    if group not in MODP_GROUPS:
+        group = 2
+    x_i, y_i = dh_keypair(group, rng)
+    x_r, y_r = dh_keypair(group, rng)
+    shared = dh_shared(group, x_i, y_r)
+    spi_i, spi_r = rng.randbytes(8), rng.randbytes(8)
+    ni, nr = rng.randbytes(32), rng.randbytes(32)
+    if old is None:
+        skeyseed = _prf(prf, ni + nr, shared)
+    else:
+        skeyseed = _prf(old.prf, old.sk_d, shared + ni + nr)
+    fam = _ike2_family(prf, encryption, integrity, skeyseed, ni + nr + spi_i + spi_r)
+    return Ike2Keys(
+        group,
+        prf,
+        encryption,
+        integrity,
+        spi_i,
+        spi_r,
+        ni,
+        nr,
+        y_i,
+        y_r,
+        shared,
+        skeyseed,
+        *fam,
+    )
+
+
+def ikev2_child(
+    ike: Ike2Keys, transform: tuple[str, ...], rng: random.Random, *, first: bool
+) -> tuple[EspKeys, EspKeys, bytes, bytes]:
+    """A child SA pair (initiator->responder, responder->initiator) and its nonces.
+
+    The first child comes with IKE_AUTH and uses the IKE_SA_INIT nonces; a CREATE_CHILD_SA
+    brings fresh ones. KEYMAT = prf+(SK_d, Ni | Nr), without PFS (RFC 7296 2.17)."""
+    enc = next((ESP_CIPHERS[t] for t in transform if t in ESP_CIPHERS), 24)
+    auth = next((ESP_AUTH[t] for t in transform if t in ESP_AUTH), 20)
+    ni, nr = (ike.nonce_i, ike.nonce_r) if first else (rng.randbytes(32), rng.randbytes(32))
+    km = prf_plus(ike.prf, ike.sk_d, ni + nr, 2 * (enc + auth))
+    spi_ir, spi_ri = new_spi(rng), new_spi(rng)
+    i_to_r = EspKeys(spi_ir, transform, km[:enc], km[enc : enc + auth])
+    rest = km[enc + auth :]
+    r_to_i = EspKeys(spi_ri, transform, rest[:enc], rest[enc:])
+    return i_to_r, r_to_i, ni, nr

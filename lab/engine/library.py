@@ -28,6 +28,8 @@ BUILTIN_SLUGS = (
     "unsupported-platform",
     "logging-level",
     "long-haul",
+    "asa9-ikev1-drop",
+    "asa9-ikev2-preserve",
 )
 
 

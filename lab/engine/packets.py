@@ -220,3 +220,53 @@ def phase1_sa(encryption: str, hash_name: str, group: int, lifetime_s: int) -> b
     transform = payload(PL_NONE, struct.pack("!BBH", 1, 1, 0) + attrs)  # #1, KEY_IKE
     proposal = payload(PL_NONE, struct.pack("!BBBB", 1, 1, 0, 1) + transform)  # ISAKMP
     return struct.pack("!II", 1, 1) + proposal
+
+
+# -- IKEv2 (RFC 7296) -------------------------------------------------------------------
+
+IKEV2_VERSION = 0x20  # major 2, minor 0 (RFC 7296 3.1)
+EXCH_IKE_SA_INIT, EXCH_IKE_AUTH, EXCH_CREATE_CHILD_SA = 34, 35, 36
+FLAG2_INITIATOR, FLAG2_RESPONSE = 0x08, 0x20
+PL2_NONE, PL2_SA, PL2_KE, PL2_IDI, PL2_IDR, PL2_NONCE, PL2_SK = 0, 33, 34, 35, 36, 40, 46
+# Transform IDs (IANA "IKEv2 Parameters"): type 1 ENCR, 2 PRF, 3 INTEG, 4 D-H group.
+IKEV2_ENCR = {"des": 2, "3des": 3, "aes": 12, "aes-192": 12, "aes-256": 12}
+IKEV2_PRF = {"md5": 1, "sha": 2, "sha256": 5, "sha384": 6, "sha512": 7}
+IKEV2_INTEG = {"md5": 1, "sha": 2, "sha256": 12, "sha384": 13, "sha512": 14}
+
+
+def ikev2(
+    spi_i: bytes,
+    spi_r: bytes,
+    first_payload: int,
+    exchange: int,
+    flags: int,
+    msgid: int,
+    body: bytes,
+) -> bytes:
+    """An IKEv2 message: the 28-byte header (RFC 7296 3.1) and its payloads."""
+    head = struct.pack(
+        "!BBBBII", first_payload, IKEV2_VERSION, exchange, flags, msgid, 28 + len(body)
+    )
+    return spi_i + spi_r + head + body
+
+
+def _transform2(last: bool, kind: int, ident: int, key_bits: int = 0) -> bytes:
+    attrs = _attr_tv(14, key_bits) if key_bits else b""  # Key Length (RFC 7296 3.3.5)
+    return struct.pack("!BBHBBH", 0 if last else 3, 0, 8 + len(attrs), kind, 0, ident) + attrs
+
+
+def ikev2_sa(encryption: str, prf: str, integrity: str, group: int) -> bytes:
+    """An SA payload body with one IKE proposal of four transforms (RFC 7296 3.3)."""
+    bits = IKE_KEY_LENGTH.get(encryption, 0)
+    transforms = (
+        _transform2(False, 1, IKEV2_ENCR.get(encryption, 12), bits)
+        + _transform2(False, 2, IKEV2_PRF.get(prf, 2))
+        + _transform2(False, 3, IKEV2_INTEG.get(integrity, 2))
+        + _transform2(True, 4, group)
+    )
+    return struct.pack("!BBHBBBB", 0, 0, 8 + len(transforms), 1, 1, 0, 4) + transforms
+
+
+def ikev2_ke(group: int, public: bytes) -> bytes:
+    """A Key Exchange payload body: D-H group number, reserved, the public value."""
+    return struct.pack("!HH", group, 0) + public

@@ -164,6 +164,7 @@ class IkeExchange:
     keys: Any  # keys.IkeKeys
     msgid: int
     initiator: str
+    version: int = 1
 
 
 class Recorder:
@@ -194,7 +195,12 @@ class Recorder:
                     if sa is not None and gid == t.spec.a:
                         self.ike[t.id].append(
                             IkeExchange(
-                                now, t.ike_created_us == now, t.ike_keys, t.msgid, t.initiator
+                                now,
+                                t.ike_created_us == now,
+                                t.ike_keys,
+                                t.msgid,
+                                t.initiator,
+                                t.version or 1,
                             )
                         )
 
@@ -694,6 +700,8 @@ def ike_messages(sim: Simulation, tid: str, ex: IkeExchange) -> list[tuple[int, 
     """(message index, sent by the initiator, ISAKMP bytes) of one exchange: main mode's
     six messages (SA, KE+nonce in clear, identities encrypted) when the IKE SA is new, then
     quick mode's three (encrypted: the bytes are filler of the right length)."""
+    if ex.version == 2:
+        return _ikev2_messages(ex)
     k = ex.keys
     t = sim.tunnels[tid]
     init_gw = sim.gateways[ex.initiator] if ex.initiator else sim.gateways[t.spec.a]
@@ -732,6 +740,46 @@ def ike_messages(sim: Simulation, tid: str, ex: IkeExchange) -> list[tuple[int, 
             k.cookie_i, k.cookie_r, P.PL_HASH, P.EXCH_QUICK, P.FLAG_ENCRYPTED, ex.msgid, body
         )
         out.append((i + idx, idx != 1, msg))
+    return out
+
+
+def _ikev2_messages(ex: IkeExchange) -> list[tuple[int, bool, bytes]]:
+    """IKE_SA_INIT in clear (SA, KE with the real DH public, nonce; the real SPIs) and
+    IKE_AUTH when the IKE SA is new, else one CREATE_CHILD_SA pair (a child rekey).
+    [U] Encrypted (SK) payloads carry filler of a plausible length, not real ciphertext."""
+    k = ex.keys
+    size = (MODP_GROUPS[k.group].bit_length() + 7) // 8
+    out: list[tuple[int, bool, bytes]] = []
+    i = 0
+    if ex.main_mode:
+        sa = P.payload(P.PL2_KE, P.ikev2_sa(k.encryption, k.prf, k.integrity, k.group))
+        for idx, (spi_r, pub, nonce) in enumerate(
+            ((bytes(8), k.public_i, k.nonce_i), (k.spi_r, k.public_r, k.nonce_r))
+        ):
+            body = (
+                sa
+                + P.payload(P.PL2_NONCE, P.ikev2_ke(k.group, pub.to_bytes(size, "big")))
+                + P.payload(P.PL2_NONE, nonce)
+            )
+            flags = P.FLAG2_INITIATOR if idx == 0 else P.FLAG2_RESPONSE
+            out.append(
+                (
+                    idx,
+                    idx == 0,
+                    P.ikev2(k.spi_i, spi_r, P.PL2_SA, P.EXCH_IKE_SA_INIT, flags, 0, body),
+                )
+            )
+        i = 2
+    exchange = P.EXCH_IKE_AUTH if ex.main_mode else P.EXCH_CREATE_CHILD_SA
+    msgid = 1 if ex.main_mode else 2 + ex.msgid % 1000  # [U] a later message id
+    for idx, n in enumerate((272, 240) if ex.main_mode else (208, 208)):
+        seed = k.spi_i + k.spi_r + msgid.to_bytes(4, "big") + bytes([idx])
+        inner = (P.PL2_IDI if idx == 0 else P.PL2_IDR) if ex.main_mode else P.PL2_SA
+        sk = P.payload(inner, _filler(seed, n))  # next payload: the first one inside SK
+        flags = P.FLAG2_INITIATOR if idx == 0 else P.FLAG2_RESPONSE
+        out.append(
+            (i + idx, idx == 0, P.ikev2(k.spi_i, k.spi_r, P.PL2_SK, exchange, flags, msgid, sk))
+        )
     return out
 
 

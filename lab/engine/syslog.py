@@ -21,6 +21,8 @@ MESSAGES: dict[int, tuple[int, str]] = {
         "Group = {group}, Username = {group}, IP = {peer}, Session disconnected. Session Type: LAN-to-LAN, "
         "Duration: {duration}, Bytes xmt: {xmt}, Bytes rcv: {rcv}, Reason: {reason}",
     ),
+    # [C] public VPN how-to logs: a tunnel coming up retrieves its group policy.
+    113009: (6, "AAA retrieved default group policy ({policy}) for user = {peer}"),
     302013: (
         6,
         "Built {direction} TCP connection {id} for {ifa}:{a}/{ap} ({a}/{ap}) to {ifb}:{b}/{bp} ({b}/{bp})",
@@ -45,10 +47,12 @@ MESSAGES: dict[int, tuple[int, str]] = {
         6,
         "IPSEC: An {direction} {tunnel_type} SA (SPI= {spi}) between {local} and {peer} (user= {peer}) has been deleted.",
     ),
+    # [C] tunnelsup "L2L Tunnel Failed at MM_WAIT_MSG4" (a real 8.0.4 log): two spaces
+    # before `local` and before `Crypto map`; the proxies are the crypto ACL's networks.
     713041: (
         5,
-        "IP = {peer}, IKE Initiator: New Phase 1, Intf {ifc}, IKE Peer {peer} local Proxy Address {lproxy}, "
-        "remote Proxy Address {rproxy}, Crypto map ({map})",
+        "IP = {peer}, IKE Initiator: New Phase 1, Intf {ifc}, IKE Peer {peer}  local Proxy Address {lproxy}, "
+        "remote Proxy Address {rproxy},  Crypto map ({map})",
     ),
     713049: (
         5,
@@ -66,7 +70,50 @@ MESSAGES: dict[int, tuple[int, str]] = {
         "Group = {peer}, IP = {peer}, IKE lost contact with remote peer, deleting connection (keepalive type: DPD)",
     ),
     713259: (5, "Group = {peer}, IP = {peer}, Session is being torn down. Reason: {reason}"),
+    # [P] real lines in public logs: `%ASA-3-713902: IP = x, Removing peer from peer table
+    # failed, no match!`, `%ASA-3-713902: Group = x, IP = x, QM FSM error (P2 struct
+    # &0x00007fff33763a70, mess id 0x2c44baec)!`, `%PIX-4-713903: IP = x, Error: Unable to
+    # remove PeerTblEntry`; {who} is `IP = x` before the peer's group is known, `Group = x,
+    # IP = x` after. 713902 is the guide's "descriptive event string" message.
+    713902: (3, "{who}, {event}"),
+    713903: (4, "{who}, Error: Unable to remove PeerTblEntry"),
+    # [C] a real 9.x log in a public GitHub blog ("Rejecting IPSec tunnel ... on interface
+    # OUTSIDE", right after 713119, then 713902 QM FSM error).
+    713061: (
+        3,
+        "Group = {peer}, IP = {peer}, Rejecting IPSec tunnel: no matching crypto map entry for remote "
+        "proxy {rproxy}/0/0 local proxy {lproxy}/0/0 on interface {ifc}",
+    ),
     713905: (6, "Group = {peer}, IP = {peer}, Starting P2 Rekey timer to expire in {secs} seconds"),
+    # Tunnel Manager (8.4+). [C] a real FTD log on pastebin ("yGAKcZt3"): `%FTD-vpn-5-752004:
+    # Tunnel Manager dispatching a KEY_ACQUIRE message to IKEv1. Map Tag = CSM_outsite_map.
+    # Map Sequence Number = 2.` then `%FTD-vpn-4-752010: IKEv2 Doesn't have a proposal
+    # specified`, then 713041. [P] 752003 is the IKEv2 twin (Cisco's syslog guide numbering).
+    752003: (
+        5,
+        "Tunnel Manager dispatching a KEY_ACQUIRE message to IKEv2. Map Tag = {map}. "
+        "Map Sequence Number = {seq}.",
+    ),
+    752004: (
+        5,
+        "Tunnel Manager dispatching a KEY_ACQUIRE message to IKEv1. Map Tag = {map}. "
+        "Map Sequence Number = {seq}.",
+    ),
+    752010: (4, "IKEv2 Doesn't have a proposal specified"),
+    # IKEv2 (8.4+). [V, S25] 750003 and 750006 as real parser test lines show them;
+    # [U] 750007's reason text and every 750003 reason other than the TS one.
+    750003: (
+        4,
+        "Local:{local}:500 Remote:{peer}:500 Username:{peer} IKEv2 Negotiation aborted due to ERROR: {reason}",
+    ),
+    750006: (
+        5,
+        "Local:{local}:500 Remote:{peer}:500 Username:{peer} IKEv2 SA UP. Reason: {reason}",
+    ),
+    750007: (
+        5,
+        "Local:{local}:500 Remote:{peer}:500 Username:{peer} IKEv2 SA DOWN. Reason: {reason}",
+    ),
 }
 
 

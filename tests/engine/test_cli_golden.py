@@ -622,14 +622,17 @@ Syslog logging: enabled
 def test_show_logging(up: Simulation) -> None:
     cli = bo(up)
     text = out(cli, "show logging")
-    head = LOGGING_HEAD.format(stamp="disabled", count=7)
+    head = LOGGING_HEAD.format(stamp="disabled", count=8)
     assert text[: len(head)] == head
     assert text[len(head) :].splitlines() == [
         "%ASA-6-302013: Built outbound TCP connection 1 for outside:10.1.1.10/80 "
         "(10.1.1.10/80) to inside:10.0.0.100/1135 (10.0.0.100/1135)",
-        "%ASA-5-713041: IP = 209.165.200.10, IKE Initiator: New Phase 1, Intf outside, "
-        "IKE Peer 209.165.200.10 local Proxy Address 10.0.0.1, remote Proxy Address 10.1.1.1, "
+        # the crypto ACL's networks and the interface the traffic came in on (issue 13)
+        "%ASA-5-713041: IP = 209.165.200.10, IKE Initiator: New Phase 1, Intf inside, "
+        "IKE Peer 209.165.200.10  local Proxy Address 10.0.0.0, remote Proxy Address 10.1.1.0,  "
         "Crypto map (outside_map)",
+        "%ASA-6-113009: AAA retrieved default group policy (DfltGrpPolicy) for user = "
+        "209.165.200.10",
         "%ASA-5-713119: Group = 209.165.200.10, IP = 209.165.200.10, PHASE 1 COMPLETED",
         *[x for x in text.splitlines() if "713049" in x],  # its SPIs: checked below
         *[x for x in text.splitlines() if "602303" in x],
@@ -869,7 +872,7 @@ def test_clear_conn_tears_down_with_its_syslog(line: str) -> None:
 def test_clear_logging_buffer() -> None:
     cli = bo(fresh(30))
     assert out(cli, "clear logging buffer") == ""
-    assert out(cli, "show logging") == LOGGING_HEAD.format(stamp="disabled", count=7)
+    assert out(cli, "show logging") == LOGGING_HEAD.format(stamp="disabled", count=8)
 
 
 # -- configuration commands: what each one does to `show running-config` ------------------------

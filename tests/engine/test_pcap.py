@@ -259,6 +259,8 @@ def test_the_window_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
         (("esp-3des", "esp-md5-hmac"), 24, 16),
         (("esp-aes", "esp-sha-hmac"), 16, 20),
         (("esp-aes-192", "esp-md5-hmac"), 24, 16),
+        (("esp-aes-256", "esp-sha-256-hmac"), 32, 32),
+        (("esp-aes", "esp-sha-512-hmac"), 16, 64),
     ],
 )
 def test_other_transforms_decrypt(
@@ -286,3 +288,35 @@ def test_labsim_writes_the_capture_and_the_sa_file(tmp_path: Path) -> None:
     assert target.read_bytes()[:4] == bytes.fromhex("d4c3b2a1")
     assert (tmp_path / "run.pcap.esp_sa").read_text().count('"AES-CBC [RFC3602]"') == 2
     assert "packets on internet written to" in out.getvalue()
+
+
+def test_ikev2_sa_init_and_auth_with_the_real_spis_and_ke(tmp_path: Path) -> None:
+    cap = capture("asa9-ikev2-preserve", "internet", 0.5, 3)
+    fields = ["ip.src", "isakmp.exchangetype", "isakmp.ispi", "isakmp.rspi", "isakmp.typepayload"]
+    rows = tshark(tmp_path, cap, [*fields, "isakmp.key_exchange.dh_group"], "-Y", "isakmp")
+    assert [r[1] for r in rows] == ["34", "34", "35", "35"]  # IKE_SA_INIT, IKE_AUTH
+    keys = cap.recorder.ike["bo-ho"][0].keys
+    assert rows[0][0] == "209.165.201.2"  # the BO ASA had the first packet
+    assert {r[2] for r in rows} == {keys.spi_i.hex()}
+    assert rows[0][3] == "0" * 16 and {r[3] for r in rows[1:]} == {keys.spi_r.hex()}
+    assert {"33", "34", "40"} <= set(rows[0][4].split(","))  # SA, KE, nonce
+    assert rows[0][5] == rows[1][5] == "14"
+    assert rows[2][4] == "46"  # IKE_AUTH is all inside the encrypted payload
+    everything = tshark(tmp_path, cap, [*EXPERT, "esp.icv_good"])
+    assert expert_problems([r[:3] for r in everything]) == []
+    assert any(true(r[3]) for r in everything)  # the child SA's ESP decrypts
+
+
+def test_ikev2_child_rekey_is_one_create_child_sa_pair(tmp_path: Path) -> None:
+    data = builtin_dict("asa9-ikev2-preserve")
+    data["events"] = []
+    for node in data["topology"]["nodes"]:
+        if node["id"] == "bo-asa":
+            node["config"].insert(
+                node["config"].index("crypto map outside_map interface outside"),
+                "crypto map outside_map 10 set security-association lifetime seconds 300",
+            )
+    cap = export(parse_scenario(data), None, [], "internet", 269 * S, 273 * S)
+    rows = tshark(tmp_path, cap, ["isakmp.exchangetype", "esp.spi"])
+    assert [r[0] for r in rows if r[0]] == ["36", "36"]
+    assert len({r[1] for r in rows if r[1]}) == 4  # old and new SPIs both ways

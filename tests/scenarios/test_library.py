@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
+from lab.engine.library import BUILTIN_SLUGS
 from lab.scenarios.models import Scenario
 from tests.scenarios.conftest import HX
 
@@ -15,7 +16,7 @@ def test_it_lists_builtin_cards_with_start_buttons(builtins: None, anonymous: Cl
 
     html = response.content.decode()
     assert response.status_code == 200
-    assert html.count('class="card"') == 15 + 8  # the built-ins and lab.teaching's challenges
+    assert html.count('class="card"') == len(BUILTIN_SLUGS) + 8  # built-ins and challenges
     scenario = Scenario.objects.get(slug="default-drop")
     assert scenario.title in html
     assert f'<blockquote class="rule">{scenario.rule}</blockquote>' in html

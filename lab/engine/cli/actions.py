@@ -39,7 +39,8 @@ def clear(
         vpn.clear(sim, gw, ike=False, peer=args[0] if "peer" in words else None)
         return ""
     if action == "clear.isakmp":
-        vpn.clear(sim, gw, ike=True, peer=args[0] if args else None)
+        version = {"ikev1": 1, "ikev2": 2}.get(words[2]) if len(words) > 2 else None
+        vpn.clear(sim, gw, ike=True, peer=args[0] if args else None, version=version)
         return ""
     if action == "clear.conn":
         address = args[0] if args else None

@@ -234,6 +234,10 @@ def _crypto(cfg: AsaConfig, profile: Profile, *, all_: bool) -> list[Item]:
     # tests/cisco_asa/show_running-config_ipsec, a 9.x capture]; 8.x as the seed prints it.
     end = " " if ikev1 else ""
     lines = [f"{ipsec} transform-set {n} {' '.join(t)}{end}" for n, t in cfg.transform_sets.items()]
+    for prop in cfg.ikev2_proposals.values():  # [V] Cisco 115935's ASA configuration
+        lines.append(f"crypto ipsec ikev2 ipsec-proposal {prop.name}")
+        lines += [f" protocol esp encryption {' '.join(prop.encryption)}"] * bool(prop.encryption)
+        lines += [f" protocol esp integrity {' '.join(prop.integrity)}"] * bool(prop.integrity)
     # A config that spells out the defaults keeps them (a real 8.2(1) config prints both:
     # Server Fault "Configuring a Cisco ASA 5505 for routing" [C]; the seed's 8.2 sample
     # has neither, so a config without them prints none) [P].
@@ -267,6 +271,8 @@ def _crypto(cfg: AsaConfig, profile: Profile, *, all_: bool) -> list[Item]:
             lines += _defaults([phase1], kept, 7)
         if e.transform_sets:
             lines.append(f"{head} {set_ts} {' '.join(e.transform_sets)}")
+        if e.ikev2_proposals:
+            lines.append(f"{head} set ikev2 ipsec-proposal {' '.join(e.ikev2_proposals)}")
         if all_ and ikev1:
             lines += _defaults([f"{head} set ikev2 mode tunnel"], kept, 7)
         if e.lifetime_s is not None:
@@ -277,6 +283,22 @@ def _crypto(cfg: AsaConfig, profile: Profile, *, all_: bool) -> list[Item]:
             lines += _defaults([f"no {head} set tfc-packets"], kept, 6)
     lines += [f"crypto map {m} interface {i}" for m, i in cfg.crypto_map_interfaces.items()]
     items.append(Item(rank("crypto map"), "crypto map", tuple(lines)))
+    lines = []
+    for prio in sorted(cfg.ikev2_policies):  # [V] order of a real 9.x `show run crypto ikev2`
+        q = cfg.ikev2_policies[prio]
+        lines += [
+            f"crypto ikev2 policy {prio}",
+            f" encryption {' '.join(q.encryption)}",
+            f" integrity {' '.join(q.integrity)}",
+            f" group {' '.join(str(g) for g in q.group)}",
+            f" prf {' '.join(q.prf)}",
+            f" lifetime seconds {q.lifetime_s}",
+        ]
+    for ifc in cfg.ikev2_enabled:
+        extra = cfg.ikev2_enable_extra.get(ifc)
+        lines.append(f"crypto ikev2 enable {ifc}" + (f" {extra}" if extra else ""))
+    # [U] IKEv2 before IKEv1, as real 9.x configs print them
+    items.append(Item(rank("crypto isakmp"), "crypto ikev2", tuple(lines)))
     lines = [f"crypto {ike} enable {i}" for i in cfg.isakmp_enabled]
     for prio in sorted(cfg.isakmp_policies):
         p = cfg.isakmp_policies[prio]
@@ -320,6 +342,10 @@ def _tunnel_group(
             lines.append(f"{psk} {profile.psk_mask if mask else tg.pre_shared_key}")
         elif all_:
             lines.append(f" no{psk}")
+        for side, key in (("remote", tg.ikev2_remote_psk), ("local", tg.ikev2_local_psk)):
+            if key:  # [V] a real 9.x `sh run tunnel-group`: remote, then local; masked *****
+                shown_key = profile.psk_mask if mask else key
+                lines.append(f" ikev2 {side}-authentication pre-shared-key {shown_key}")
         if all_:
             lines += [f" {x}" for x in _defaults(IPSEC_DEFAULTS, extra, 1)]
         if tg.keepalive_disabled:

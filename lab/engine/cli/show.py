@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .. import acl as acl_mod
-from .. import profiles, vpn
+from .. import ikestall, profiles, vpn
 from ..forwarding import conn_bytes
 from ..gateway import ASP_DROPS, Conn, Gateway, render_log
 from ..tunnels import TunnelRun
 from ..units import MIN, S, hms
-from . import running
+from . import running, show_ikev2
 from .grammar import ArgError
 
 if TYPE_CHECKING:
@@ -225,19 +225,15 @@ def show_isakmp(sim: Simulation, gw: Gateway, words: tuple[str, ...], args: tupl
     detail = words[-1] == "detail"
     rows = []
     for t in _tunnels(sim, gw):
-        if t.id in gw.ike_up:
-            state = "MM_ACTIVE"
-        elif t.state == "negotiating" and t.ike_keys is None:
-            # [U] the lab shows one waiting state per side while main mode runs
-            state = "MM_WAIT_MSG2" if t.initiator == gw.id else "MM_WAIT_MSG3"
-        else:
-            continue
-        rows.append((t, state))
-    ikev2 = "\nThere are no IKEv2 SAs\n" if prof.ike_keywords and "isakmp" in words else ""
+        state = ikestall.ike_state(sim, t, gw)  # main-mode states by messages received (S13)
+        if state is not None:
+            rows.append((t, state))
+    both = prof.ike_keywords and "isakmp" in words  # `show crypto isakmp sa` on 8.4+
+    ikev2 = show_ikev2.render(sim, gw, detail=detail) if both else ""
     if not rows:
         if not prof.ike_keywords:
             return "\nThere are no isakmp sas\n"  # [U]
-        return "There are no IKEv1 SAs\n" + ikev2
+        return "There are no IKEv1 SAs\n" + ("\n" + ikev2 if ikev2 else "")
     out = ["IKEv1 SAs:\n\n"] if prof.ike_keywords else []
     out += [
         f"   Active SA: {len(rows)}\n",
@@ -268,8 +264,7 @@ def show_isakmp(sim: Simulation, gw: Gateway, words: tuple[str, ...], args: tupl
                 left = pol.lifetime_s - (sim.now - gw.ike_up[t.id]) // S
                 out.append(f"    Lifetime Remaining: {max(0, left)}\n")  # [U]
         out.append("\n")
-    if ikev2:
-        out.append(ikev2.lstrip("\n"))
+    out.append(ikev2)
     return "".join(out)
 
 
@@ -331,7 +326,8 @@ def show_ipsec(sim: Simulation, gw: Gateway, words: tuple[str, ...], args: tuple
         left_out = f"({max(0, sa.lifetime_kb - raw.bytes_out // 1024)}/{secs_left})"
         out, inn = n.pkts_out, n.pkts_in
         pfs = f"PFS Group {entry.pfs_group}, " if entry and entry.pfs_group else ""
-        settings = f"{{L2L, Tunnel, {pfs}{'IKEv1, ' if new else ''}}}"
+        ike = ("IKEv2, " if t.version == 2 else "IKEv1, ") if new else ""  # reference section 4
+        settings = f"{{L2L, Tunnel, {pfs}{ike}}}"
         conn_id = (sa.ctx_in & 0xFFFF) << 8  # [U] a stable number derived from the context
         local_addr = gw.address(ifc)
         port = "/500" if new else ""
@@ -465,6 +461,8 @@ def _cipher(transform: tuple[str, ...]) -> tuple[str, str]:
     enc = {"esp-aes-256": "AES256", "esp-aes-192": "AES192", "esp-aes": "AES128"}
     enc |= {"esp-3des": "3DES", "esp-des": "DES", "esp-null": "none"}
     hashes = {"esp-sha-hmac": "SHA1", "esp-md5-hmac": "MD5", "esp-none": "none"}
+    hashes |= {"esp-sha-256-hmac": "SHA256", "esp-sha-384-hmac": "SHA384"}  # IKEv2 proposals
+    hashes |= {"esp-sha-512-hmac": "SHA512"}
     e = next((enc[x] for x in transform if x in enc), "none")
     h = next((hashes[x] for x in transform if x in hashes), "none")
     return e, h
@@ -485,12 +483,11 @@ def show_sessiondb(
     8.4+ print `IKEv1`, and one `Encryption`/`Hashing` line [P]."""
     assert gw.cfg is not None
     prof = profile_of(gw)
-    ike = "IKEv1" if prof.ike_keywords else "IKE"
     detail = "detail" in words
     out = [f"\nSession Type: LAN-to-LAN{' Detailed' if detail else ''}\n\n"]
     pol = gw.cfg.isakmp_policies[min(gw.cfg.isakmp_policies)] if gw.cfg.isakmp_policies else None
-    ike_enc = IKE_CIPHERS.get(pol.encryption, "3DES") if pol else "3DES"
-    ike_hash = IKE_HASHES.get(pol.hash, "SHA1") if pol else "SHA1"
+    v1_enc = IKE_CIPHERS.get(pol.encryption, "3DES") if pol else "3DES"
+    v1_hash = IKE_HASHES.get(pol.hash, "SHA1") if pol else "SHA1"
     index = 0
     for t in _tunnels(sim, gw):
         if t.id not in gw.ike_up:
@@ -504,6 +501,8 @@ def show_sessiondb(
         started = gw.ike_up[t.id]
         login = _login(_clock(sim, started))
         dur = (sim.now - started) // S
+        ike = "IKEv2" if t.version == 2 else "IKEv1" if prof.ike_keywords else "IKE"
+        ike_enc, ike_hash = show_ikev2.sessiondb_ciphers(t) if t.version == 2 else (v1_enc, v1_hash)
         out += [
             f"Connection   : {peer}\n",
             _pair(f"Index        : {index}", f"IP Addr      : {peer}"),
@@ -513,8 +512,8 @@ def show_sessiondb(
             ipsec_enc = f"  IPsec: (1){enc}" if sa else ""
             ipsec_hash = f"  IPsec: (1){hsh}" if sa else ""
             out += [
-                f"Encryption   : IKEv1: (1){ike_enc}{ipsec_enc}\n",
-                f"Hashing      : IKEv1: (1){ike_hash}{ipsec_hash}\n",
+                f"Encryption   : {ike}: (1){ike_enc}{ipsec_enc}\n",
+                f"Hashing      : {ike}: (1){ike_hash}{ipsec_hash}\n",
             ]
         else:
             out.append(_pair(f"Encryption   : {enc}", f"Hashing      : {hsh}"))
@@ -528,20 +527,24 @@ def show_sessiondb(
             continue
         ike_life = gw.cfg.ike_lifetime_s()
         ike_left = max(0, ike_life - dur) if ike_life else 0
-        out += [
-            f"\n{ike} Tunnels: 1\n",
-            f"IPsec Tunnels: {1 if sa else 0}\n\n",
-            f"{ike}:\n",
-            f"  Tunnel ID    : {index}.1\n",
-            _pair("  UDP Src Port : 500", "UDP Dst Port : 500"),
-            _pair("  IKE Neg Mode : Main", "Auth Mode    : preSharedKeys"),
-            _pair(f"  Encryption   : {ike_enc}", f"Hashing      : {ike_hash}"),
-            _pair(
-                f"  Rekey Int (T): {ike_life} Seconds",
-                f"Rekey Left(T): {ike_left} Seconds",
-            ),
-            f"  D/H Group    : {gw.cfg.ike_group()}\n\n",
-        ]
+        if t.version == 2:
+            out += [f"\nIKEv2 Tunnels: 1\nIPsec Tunnels: {1 if sa else 0}\n\n"]
+            out += show_ikev2.sessiondb_ike(sim, gw, t, index)
+        else:
+            out += [
+                f"\n{ike} Tunnels: 1\n",
+                f"IPsec Tunnels: {1 if sa else 0}\n\n",
+                f"{ike}:\n",
+                f"  Tunnel ID    : {index}.1\n",
+                _pair("  UDP Src Port : 500", "UDP Dst Port : 500"),
+                _pair("  IKE Neg Mode : Main", "Auth Mode    : preSharedKeys"),
+                _pair(f"  Encryption   : {ike_enc}", f"Hashing      : {ike_hash}"),
+                _pair(
+                    f"  Rekey Int (T): {ike_life} Seconds",
+                    f"Rekey Left(T): {ike_left} Seconds",
+                ),
+                f"  D/H Group    : {gw.cfg.ike_group()}\n\n",
+            ]
         if sa is not None:
             n = vpn.sa_traffic(sim, t, gw)
             entry = gw.cfg.crypto_entry_for_peer(peer)
@@ -746,6 +749,7 @@ HANDLERS = {
     "show.run": show_run,
     "show.conn": show_conn,
     "show.isakmp": show_isakmp,
+    "show.ikev2": show_ikev2.show,
     "show.ipsec": show_ipsec,
     "show.vpnctx": show_vpnctx,
     "show.sessiondb": show_sessiondb,

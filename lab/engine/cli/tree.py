@@ -104,6 +104,7 @@ def run_sections() -> list[Node]:
         kw(w, h, action="show.run")
         for w, h in (
             ("ikev1", "Show IKEv1 configuration (8.4 and later)"),
+            ("ikev2", "Show IKEv2 configuration (8.4 and later)"),
             ("ipsec", "Show IPsec configuration"),
             ("isakmp", "Show ISAKMP configuration"),
             ("map", "Show crypto map configuration"),
@@ -204,6 +205,16 @@ def show_tree() -> Node:
         "Show crypto information",
         kw("isakmp", "Show ISAKMP (IKEv1) information", ike_sa, unsim("stats", "IKE statistics")),
         kw("ikev1", "Show IKEv1 information", ike_sa),
+        kw(
+            "ikev2",
+            "Show IKEv2 information",
+            kw(
+                "sa",
+                "Show IKEv2 security associations",
+                kw("detail", "Show IKEv2 SAs in detail", action="show.ikev2"),
+                action="show.ikev2",
+            ),
+        ),
         kw("ipsec", "Show IPsec information", ipsec_sa),
         unsim("ca", "Show certificate authority information"),
     )
@@ -321,6 +332,7 @@ def clear_tree() -> Node:
             ),
             kw("isakmp", "Clear ISAKMP state", ike_sa),
             kw("ikev1", "Clear IKEv1 state", ike_sa),
+            kw("ikev2", "Clear IKEv2 state", ike_sa),
         ),
         kw(
             "logging",
@@ -492,6 +504,8 @@ def _crypto() -> Node:
     peers.children = [peers]
     sets = word("WORD", "Transform set name")
     sets.children = [sets]
+    props = word("WORD", "IPsec proposal name")
+    props.children = [props]
     entry = arg(
         INT,
         "",
@@ -504,6 +518,8 @@ def _crypto() -> Node:
             "Set values",
             kw("peer", "Set the peer address", peers),
             kw("transform-set", "Set the transform sets", sets),
+            kw("ikev1", "IKEv1 settings", kw("transform-set", "Set the transform sets", sets)),
+            kw("ikev2", "IKEv2 settings", kw("ipsec-proposal", "Set the IPsec proposals", props)),
             kw("security-association", "Set SA parameters", lifetime),
             kw(
                 "pfs",
@@ -568,19 +584,76 @@ def _crypto() -> Node:
         unsim("df-bit", "DF bit policy", bare=False),
         unsim("fragmentation", "Fragmentation policy", bare=False),
         unsim("ikev1", "IKEv1 transform sets (8.4 and later)", bare=False),
+        kw(
+            "ikev2",
+            "IKEv2 settings (8.4 and later)",
+            kw("ipsec-proposal", "Define an IPsec proposal", word("WORD", "Proposal name")),
+        ),
+    )
+    ikev2 = kw(
+        "ikev2",
+        "Configure IKEv2 (8.4 and later)",
+        kw("enable", "Enable IKEv2 on an interface", word("WORD", "Interface nameif")),
+        kw(
+            "policy",
+            "Set an IKEv2 policy",
+            arg(INT, "", "Policy priority", action=CONFIG, lo=1, hi=65535),
+        ),
     )
     return kw(
         "crypto",
         "Configure IPsec, ISAKMP, certification authority, key",
         kw("isakmp", "Configure ISAKMP (IKEv1)", *ike),
         kw("ikev1", "Configure IKEv1", *ike),
+        ikev2,
         ipsec,
         crypto_map,
-        *[
-            unsim(w, f"Configure crypto {w}", bare=False)
-            for w in ("ca", "dynamic-map", "ikev2", "key")
-        ],
+        *[unsim(w, f"Configure crypto {w}", bare=False) for w in ("ca", "dynamic-map", "key")],
     )
+
+
+def _values(help: str) -> Node:
+    """One or more words (the applier checks each against the keywords it knows)."""
+    node = word("WORD", help)
+    node.children = [node]
+    return node
+
+
+def ikev2_policy_commands() -> list[Node]:
+    """`crypto ikev2 policy N` sub-mode (Cisco 115935's ASA configuration)."""
+    groups = arg(INT, "", "Diffie-Hellman group", action=CONFIG, lo=1, hi=24)
+    groups.children = [groups]
+    return [
+        kw("encryption", "Set the encryption algorithms", _values("aes-256, aes, 3des...")),
+        kw("integrity", "Set the integrity algorithms", _values("sha, sha256, md5...")),
+        kw("prf", "Set the pseudo-random functions", _values("sha, sha256, md5...")),
+        kw("group", "Set the Diffie-Hellman groups", groups),
+        kw(
+            "lifetime",
+            "Set the IKEv2 SA lifetime",
+            kw(
+                "seconds",
+                "In seconds",
+                arg(INT, "", "Seconds", action=CONFIG, lo=120, hi=2**31 - 1),
+            ),
+        ),
+    ]
+
+
+def ikev2_proposal_commands() -> list[Node]:
+    """`crypto ipsec ikev2 ipsec-proposal NAME` sub-mode."""
+    return [
+        kw(
+            "protocol",
+            "Set the protocol",
+            kw(
+                "esp",
+                "ESP",
+                kw("encryption", "Encryption algorithms", _values("aes-256, aes, 3des...")),
+                kw("integrity", "Integrity algorithms", _values("sha-1, sha-256, md5...")),
+            ),
+        )
+    ]
 
 
 def isakmp_policy_commands() -> list[Node]:
@@ -850,6 +923,19 @@ def tunnel_ipsec_commands() -> list[Node]:
             kw("pre-shared-key", "Set the pre-shared key", word("WORD", "The key")),
         ),
         kw(
+            "ikev2",
+            "IKEv2 settings (8.4 and later)",
+            *[
+                kw(
+                    f"{side}-authentication",
+                    f"How this end {verb}",
+                    kw("pre-shared-key", "A pre-shared key", word("WORD", "The key")),
+                    unsim("certificate", "A certificate", bare=False),
+                )
+                for side, verb in (("remote", "checks the peer"), ("local", "proves itself"))
+            ],
+        ),
+        kw(
             "isakmp",
             "ISAKMP settings",
             kw(
@@ -877,6 +963,8 @@ SUBMODE_COMMANDS = {
     "isakmp-policy": isakmp_policy_commands,
     "tunnel-ipsec": tunnel_ipsec_commands,
     "tunnel-general": tunnel_general_commands,
+    "ikev2-policy": ikev2_policy_commands,
+    "ikev2-proposal": ikev2_proposal_commands,
 }
 
 
