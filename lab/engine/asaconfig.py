@@ -906,9 +906,10 @@ def import_config(text: str) -> ImportResult:
     errors: list[tuple[int, str]] = []
     mode = Mode()
     # Kept blocks (head line, then its indented lines) with their place: a command the
-    # rank table does not know stays after the line it followed in the text.
+    # rank table does not know stays after the kept line it followed (the same rule
+    # `show running-config` places it by, so printing and reading again keeps the order).
     kept: list[tuple[int, list[str]]] = []
-    last_rank = 0
+    last_rank = RANK_UNKNOWN
     block: list[str] | None = None  # the kept block being read
     heads: dict[int, str] = {}
     head = ""  # the last top-level line
@@ -931,8 +932,6 @@ def import_config(text: str) -> ImportResult:
         indented = line[0].isspace()
         if not indented:
             mode, block, head = Mode(), None, stripped
-            found = known_rank(stripped)
-            last_rank = last_rank if found is None else found
         else:
             heads[number] = head
         if indented and block is not None:  # a sub-line of a block kept verbatim
@@ -950,7 +949,9 @@ def import_config(text: str) -> ImportResult:
                 cfg.sub_extra.setdefault(mode.head(), []).append(stripped)
             else:
                 mode, block = Mode(), [exc.keep or stripped]
-                kept.append((last_rank or RANK_UNKNOWN, block))
+                found = known_rank(block[0])
+                last_rank = last_rank if found is None else found
+                kept.append((last_rank, block))
         except ConfigLineError as exc:
             errors.append((number, f"{exc}: {stripped}"))
         else:
