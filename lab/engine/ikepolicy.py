@@ -19,10 +19,10 @@ passes).
 
 from __future__ import annotations
 
-import ipaddress
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from . import acl
 from .asaconfig import AsaConfig, CryptoMapEntry
 from .platforms import parse_version
 
@@ -82,39 +82,26 @@ def offers(cfg: AsaConfig | None, version_text: str, peer: str, ifc: str) -> set
         and (entry is None or entry.ikev2_proposals)
     ):
         out.add(2)
-    if ifc in cfg.isakmp_enabled and (allowed is None or "ikev1" in allowed):
+    # 8.x spells IKEv1 `IPSec` (`vpn-tunnel-protocol IPSec l2tp-ipsec`); 8.4 renamed it ikev1
+    v1 = allowed is None or bool({"ikev1", "ipsec"} & {w.lower() for w in allowed})
+    if ifc in cfg.isakmp_enabled and v1:
         out.add(1)
     return out
 
 
 def acl_networks(cfg: AsaConfig, entry: CryptoMapEntry | None) -> tuple[str, str, str, str]:
-    """(local net, local mask, remote net, remote mask) of a crypto ACL's first entry."""
-    lines = cfg.access_lists.get(entry.match_address, []) if entry else []
-    if not lines:
+    """(local net, local mask, remote net, remote mask) of a crypto ACL's first protected
+    pair, network objects and object-groups resolved (acl.py); all zeros when unknown."""
+    first = next(acl.protected(cfg, entry.match_address), None) if entry else None
+    if first is None:
         return "0.0.0.0", "0.0.0.0", "0.0.0.0", "0.0.0.0"
-    words = lines[0].split()
-    body = words[words.index("ip") + 1 :] if "ip" in words else []
-    out: list[str] = []
-    for _ in range(2):
-        if body[:1] == ["any"]:
-            out += ["0.0.0.0", "0.0.0.0"]
-            body = body[1:]
-        elif body[:1] == ["host"] and len(body) > 1:
-            out += [body[1], "255.255.255.255"]
-            body = body[2:]
-        elif len(body) >= 2:
-            out += body[:2]
-            body = body[2:]
-        else:
-            out += ["0.0.0.0", "0.0.0.0"]
-    return out[0], out[1], out[2], out[3]
-
-
-def _net(addr: str, mask: str) -> ipaddress.IPv4Network | None:
-    try:
-        return ipaddress.IPv4Network(f"{addr}/{mask}", strict=False)
-    except ValueError:
-        return None  # an object-group name: not compared [U]
+    _, local, remote = first
+    return (
+        str(local.network_address),
+        str(local.netmask),
+        str(remote.network_address),
+        str(remote.netmask),
+    )
 
 
 def mirrored(
@@ -123,10 +110,7 @@ def mirrored(
     """Do the two crypto ACLs' first entries mirror each other (A's source is B's destination)?"""
     la, ma, ra, rma = acl_networks(a, ea)
     lb, mb, rb, rmb = acl_networks(b, eb)
-    nets = [_net(la, ma), _net(ra, rma), _net(lb, mb), _net(rb, rmb)]
-    if any(n is None for n in nets):
-        return True
-    return nets[0] == nets[3] and nets[1] == nets[2]
+    return (la, ma, ra, rma) == (rb, rmb, lb, mb)
 
 
 def _ikev1_policy_match(a: AsaConfig, b: AsaConfig) -> bool:
