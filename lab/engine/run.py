@@ -87,6 +87,11 @@ class Runtime:
 
     def _changed(self) -> None:
         self._sample()
+        for device, session in self.sessions.items():
+            text = session.take_debug()  # `debug crypto ...` lines print as they happen
+            if text:
+                self.terminal[device].extend(text.rstrip("\n").split("\n"))
+                self.terminal_version += 1
         if self.on_change is not None:
             self.on_change()
 

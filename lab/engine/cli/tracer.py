@@ -1,0 +1,178 @@
+"""`packet-tracer input IF tcp|udp SRC SPORT DST DPORT [detailed]` (and `icmp SRC TYPE CODE
+DST`): the phases a packet meets in this box now, from `forwarding.meet`, the same rules
+a real packet meets in `forwarding.walk`.
+
+Output layout: `Phase: N` / `Type:` / `Subtype:` / `Result:` / `Config:` / `Additional
+Information:` per phase, then the `Result:` block (input/output interface and status,
+`Action:`, `Drop-reason:`), as captured from an ASA in "What is an error Subtype:Encrypt
+Result:Drop" (itknowledgeexchange.techtarget.com, 2017): a VPN encrypt phase that drops
+while the tunnel is not up, with `Drop-reason: (acl-drop) Flow is denied by configured
+rule`. The 8.x phase names (FLOW-LOOKUP, ROUTE-LOOKUP `in   NET MASK IFC`, NAT-EXEMPT,
+FLOW-CREATION "New flow created with id N, packet dispatched to next module") are from
+memory of 8.x output [U]; the `detailed` rule lines are the lab's [U].
+
+Like the real command (Cisco TAC's tunnel checklists run it to bring an L2L tunnel up), a
+packet that meets a crypto map with no SA starts IKE [P]; nothing else changes: the
+packet is simulated, no conn is built, no counter moves.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .. import vpn
+from ..forwarding import Meet, meet
+from ..gateway import Gateway
+from .grammar import ArgError
+
+if TYPE_CHECKING:
+    from ..sim import Simulation
+
+# Drop-reason texts: the `show asp drop` names and descriptions (Cisco "show asp drop
+# command usage"); a VPN encrypt drop prints acl-drop, as the captured output above does.
+DROP_REASONS = {
+    "no-route": "(no-route) No route to host",
+    "tcp-not-syn": "(tcp-not-syn) First TCP packet not SYN",
+    "acl-drop": "(acl-drop) Flow is denied by configured rule",
+    "ipsec-need-sa": "(acl-drop) Flow is denied by configured rule",
+    "interface-down": "(interface-down) Interface is down",
+}
+
+
+def _phase(n: int, kind: str, sub: str, ok: bool, config: list[str], info: list[str]) -> str:
+    lines = [
+        f"Phase: {n}",
+        f"Type: {kind}",
+        f"Subtype: {sub}",
+        f"Result: {'ALLOW' if ok else 'DROP'}",
+        "Config:",
+        *config,
+        "Additional Information:",
+        *info,
+    ]
+    return "\n".join(lines) + "\n\n"
+
+
+def _nat_exempt(gw: Gateway, m: Meet, proto: str, packet: tuple[str, int, str, int]) -> list[str]:
+    """The 8.2 `nat (IFC) 0 access-list ACL` entry that matches the packet, as `show nat`
+    prints it ([U] layout of 8.2's `match ip ... NAT exempt` block)."""
+    from ..acl import permits
+
+    assert gw.cfg is not None
+    for line in gw.cfg.unmodelled:
+        w = line.split()
+        if w[:1] == ["nat"] and w[2:4] == ["0", "access-list"] and len(w) >= 5:
+            if w[1] != f"({m.in_ifc})":
+                continue
+            entries = gw.cfg.access_lists.get(w[4], [])
+            if permits(entries, proto, *packet):
+                src, _, dst, _ = packet
+                return [
+                    f"nat ({m.in_ifc}) 0 access-list {w[4]}",
+                    f"  match ip {m.in_ifc} {src} 255.255.255.255 {m.out_ifc} "
+                    f"{dst} 255.255.255.255",
+                    "    NAT exempt",
+                ]
+    return []
+
+
+def trace(sim: Simulation, gw: Gateway, words: tuple[str, ...], args: tuple[str, ...]) -> str:
+    assert gw.cfg is not None
+    in_ifc = args[0]
+    if gw.cfg.interface_by_nameif(in_ifc) is None:
+        raise ArgError(2)
+    proto = words[3]
+    detailed = words[-1] == "detailed"
+    if proto == "icmp":  # icmp SRC TYPE CODE DST: the conn key uses 0 for ports [U]
+        src, dst, sport, dport = args[1], args[4], 0, 0
+    else:
+        src, sport, dst, dport = args[1], int(args[2]), args[3], int(args[4])
+    m = meet(sim, gw, in_ifc, proto, src, sport, dst, dport)
+    phases: list[tuple[str, str, bool, list[str], list[str]]] = []
+    if m.conn is not None:
+        phases.append(
+            ("FLOW-LOOKUP", "", True, [], [f"Found flow with id {m.conn.id}, using existing flow"])
+        )
+    else:
+        phases.append(
+            ("FLOW-LOOKUP", "", True, [], ["Found no matching flow, creating a new flow"])
+        )
+        if m.out_ifc:
+            net, mask, _ = m.route
+            phases.append(
+                ("ROUTE-LOOKUP", "input", True, [], [f"in   {net:<15} {mask:<15} {m.out_ifc}"])
+            )
+        else:
+            phases.append(("ROUTE-LOOKUP", "input", False, [], []))
+    if m.out_ifc and m.conn is None:
+        acl_ok = m.drop not in ("acl-drop", "tcp-not-syn")
+        phases.append(("ACCESS-LIST", "", acl_ok, ["Implicit Rule"], []))
+        nat = _nat_exempt(gw, m, proto, (src, sport, dst, dport)) if acl_ok else []
+        if nat:
+            phases.append(("NAT-EXEMPT", "", True, nat[1:], []))
+    reached_vpn = m.out_ifc and m.drop not in ("acl-drop", "tcp-not-syn", "no-route")
+    if reached_vpn and m.tunnel is not None and not (m.conn is not None and m.conn.clear):
+        entry = gw.cfg.crypto_entry_for_peer(sim.peer_of(m.tunnel, gw.id).address("outside"))
+        config = []
+        if entry is not None:
+            config = [
+                f"crypto map {entry.name} {entry.seq} match address {entry.match_address}",
+                f"crypto map {entry.name} {entry.seq} set peer {' '.join(entry.peers)}",
+                f"crypto map {entry.name} interface {m.out_ifc}",
+            ]
+        phases.append(("VPN", "encrypt", m.encrypt, config, []))
+    if m.conn is None and not m.drop:
+        nxt = gw.next_conn_id
+        phases.append(
+            (
+                "FLOW-CREATION",
+                "",
+                True,
+                [],
+                [f"New flow created with id {nxt}, packet dispatched to next module"],
+            )
+        )
+    out = ["\n"]
+    for n, (kind, sub, ok, config, info) in enumerate(phases, start=1):
+        if detailed:  # [U] the lab's stand-in for the rule dump of `detailed`
+            info = [
+                *info,
+                " Forward Flow based lookup yields rule:",
+                f" in  id=0x{0x6D000000 + n * 0x1000:08x}, priority={n}, "
+                f"domain={kind.lower()}, deny={'false' if ok else 'true'}",
+            ]
+        out.append(_phase(n, kind, sub, ok, config, info))
+    out.append(_result(sim, gw, m))
+    if m.triggers_ike:
+        assert m.tunnel is not None
+        vpn.trigger(sim, m.tunnel, gw.id)  # as the real command does: IKE starts
+    return "".join(out)
+
+
+def _status(sim: Simulation, gw: Gateway, nameif: str) -> str:
+    ifc = gw.cfg.interface_by_nameif(nameif) if gw.cfg else None
+    if ifc is None or ifc.shutdown:
+        return "down"
+    for link in sim.links.values():
+        if f"{gw.id}:{nameif}" in (link.a, link.b) and not sim.link_is_up(link.id):
+            return "down"
+    return "up"
+
+
+def _result(sim: Simulation, gw: Gateway, m: Meet) -> str:
+    lines = [
+        "Result:",
+        f"input-interface: {m.in_ifc}",
+        f"input-status: {_status(sim, gw, m.in_ifc)}",
+        f"input-line-status: {_status(sim, gw, m.in_ifc)}",
+    ]
+    if m.out_ifc:
+        lines += [
+            f"output-interface: {m.out_ifc}",
+            f"output-status: {_status(sim, gw, m.out_ifc)}",
+            f"output-line-status: {_status(sim, gw, m.out_ifc)}",
+        ]
+    lines.append(f"Action: {'drop' if m.drop else 'allow'}")
+    if m.drop:
+        lines.append(f"Drop-reason: {DROP_REASONS[m.drop]}")
+    return "\n".join(lines) + "\n\n"
