@@ -4,8 +4,10 @@ Output: `Type escape sequence to abort.` / `Sending 5, 100-byte ICMP Echos to HO
 is 2 seconds:` / one mark per echo / `Success rate is P percent (n/5), round-trip
 min/avg/max = a/b/c ms`, from an ASA's real output (networktocode/ntc-templates,
 tests/cisco_asa/ping/cisco_asa_ping.raw; the lab's output parses with its
-cisco_asa_ping template). Marks: `!` reply, `.` timeout (command reference); `?` for an
-echo the ASA itself dropped while IKE negotiates [U: as ASA users report `?!!!!`].
+cisco_asa_ping template). Marks: `!` reply, `.` timeout, as in those captures (they
+also show `U` and `Q`, which the lab never has cause to print). The echo the ASA drops
+while IKE negotiates times out: `.!!!!` [U: no capture of that moment found; `?`, which
+some recall, is not among the marks of the real outputs above].
 
 How the result is computed. The engine does not step echo packets and does not advance
 time inside a command, so the answer is read from the path state now: the route and the
@@ -95,7 +97,7 @@ def _marks(sim: Simulation, gw: Gateway, ifc: str, host: str) -> list[int | str]
     rtt_us, up = _rtt_us(sim, gw.id, target[0])
     rtt_ms = max(1, -(-rtt_us // MS))
     if m.drop == "no-route":
-        return ["?"] * COUNT  # [U]
+        return ["."] * COUNT  # [U] no route: nothing leaves
     if m.tunnel is None:
         if not up or _crosses_wan_in_clear(sim, gw, target[0], host):
             return ["."] * COUNT
@@ -112,7 +114,7 @@ def _marks(sim: Simulation, gw: Gateway, ifc: str, host: str) -> list[int | str]
     elapsed = 0
     for _ in range(COUNT):
         if sa_at_us is None or elapsed < sa_at_us:
-            marks.append("?" if m.triggers_ike and not marks else ".")
+            marks.append(".")
             elapsed += TIMEOUT_S * S
         elif up and answered:
             marks.append(rtt_ms)

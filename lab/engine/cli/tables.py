@@ -80,9 +80,8 @@ def show_access_list(
     return "".join(out)
 
 
-XLATE_FLAGS = (
-    "Flags: D - DNS, e - extended, I - identity, i - dynamic, r - portmap,\n"
-    "       s - static, T - twice, N - net-to-net\n"
+XLATE_FLAGS = (  # cisco_asa_show_xlate.raw (ntc-templates)
+    "Flags: D - DNS, i - dynamic, r - portmap, s - static, I - identity, T - twice\ne - extended\n"
 )
 
 
@@ -123,10 +122,14 @@ def show_xlate(sim: Simulation, gw: Gateway, words: tuple[str, ...], args: tuple
             continue
         ifs = w[1].strip("()").split(",")
         real, mapped = objects.get(w[4], w[4]), objects.get(w[5], w[5])
-        rows.append(f"NAT from {ifs[0]}:{real} to {ifs[1]}:{mapped}\n")
-        rows.append(f"    flags sIT idle {hms(sim.now)} timeout 0:00:00\n")
+        pairs = [(ifs[0], real, ifs[1], mapped)]
+        if len(w) >= 9 and w[6:8] == ["destination", "static"]:  # the other way too [P]
+            pairs.insert(0, (ifs[1], objects.get(w[8], w[8]), ifs[0], objects.get(w[9], w[9])))
+        for a, x, b, y in pairs:
+            rows.append(f"NAT from {a}:{x} to {b}:{y}\n")
+            rows.append(f"    flags sIT idle {hms(sim.now)} timeout 0:00:00\n")
     n = len(rows) // 2
-    legend = XLATE_FLAGS if _major(gw) >= 9 or rows else ""
+    legend = XLATE_FLAGS if _major(gw) >= 9 or rows else ""  # [U] 8.2 prints no legend
     return f"{n} in use, {n} most used\n" + legend + "".join(rows)
 
 

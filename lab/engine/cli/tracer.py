@@ -56,23 +56,22 @@ def _phase(n: int, kind: str, sub: str, ok: bool, config: list[str], info: list[
 def _nat_exempt(gw: Gateway, m: Meet, proto: str, packet: tuple[str, int, str, int]) -> list[str]:
     """The 8.2 `nat (IFC) 0 access-list ACL` entry that matches the packet, as `show nat`
     prints it ([U] layout of 8.2's `match ip ... NAT exempt` block)."""
-    from ..acl import permits
+    from ..acl import first_match
 
     assert gw.cfg is not None
     for line in gw.cfg.unmodelled:
         w = line.split()
-        if w[:1] == ["nat"] and w[2:4] == ["0", "access-list"] and len(w) >= 5:
-            if w[1] != f"({m.in_ifc})":
-                continue
-            entries = gw.cfg.access_lists.get(w[4], [])
-            if permits(entries, proto, *packet):
-                src, _, dst, _ = packet
-                return [
-                    f"nat ({m.in_ifc}) 0 access-list {w[4]}",
-                    f"  match ip {m.in_ifc} {src} 255.255.255.255 {m.out_ifc} "
-                    f"{dst} 255.255.255.255",
-                    "    NAT exempt",
-                ]
+        if w[:4] != ["nat", f"({m.in_ifc})", "0", "access-list"] or len(w) < 5:
+            continue
+        found = first_match(gw.cfg.access_lists.get(w[4], []), proto, *packet)
+        if found is not None and found[1].action == "permit":
+            e = found[1]
+            return [
+                line,
+                f"  match ip {m.in_ifc} {e.src.network_address} {e.src.netmask} "
+                f"{m.out_ifc} {e.dst.network_address} {e.dst.netmask}",
+                "    NAT exempt",
+            ]
     return []
 
 
@@ -109,7 +108,7 @@ def trace(sim: Simulation, gw: Gateway, words: tuple[str, ...], args: tuple[str,
         phases.append(("ACCESS-LIST", "", acl_ok, ["Implicit Rule"], []))
         nat = _nat_exempt(gw, m, proto, (src, sport, dst, dport)) if acl_ok else []
         if nat:
-            phases.append(("NAT-EXEMPT", "", True, nat[1:], []))
+            phases.append(("NAT-EXEMPT", "", True, nat, []))
     reached_vpn = m.out_ifc and m.drop not in ("acl-drop", "tcp-not-syn", "no-route")
     if reached_vpn and m.tunnel is not None and not (m.conn is not None and m.conn.clear):
         entry = gw.cfg.crypto_entry_for_peer(sim.peer_of(m.tunnel, gw.id).address("outside"))
