@@ -81,7 +81,7 @@ def test_packet_tracer_with_sas_finds_the_flow_and_encrypts(slug: str) -> None:
     rt.advance_to(60 * S)
     out = typed(rt, TRACE)
     assert out.startswith(
-        "\nPhase: 1\nType: FLOW-LOOKUP\nSubtype: \nResult: ALLOW\nConfig:\n"
+        "\nPhase: 1\nType: FLOW-LOOKUP\nSubtype:\nResult: ALLOW\nConfig:\n"
         "Additional Information:\nFound flow with id 1, using existing flow\n\n"
         "Phase: 2\nType: VPN\nSubtype: encrypt\nResult: ALLOW\n"
     )
@@ -159,7 +159,7 @@ def test_show_capture_before_the_tunnel_holds_the_first_syn(slug: str) -> None:
     assert packets(shown) == 1
     line = shown.splitlines()[2]
     assert re.fullmatch(
-        r"   1: 09:00:01\.000000       10\.0\.0\.100\.1135 > 10\.1\.1\.10\.80: S (\d+):\1\(0\) "
+        r"    1: 09:00:01\.000000       10\.0\.0\.100\.1135 > 10\.1\.1\.10\.80: S (\d+):\1\(0\) "
         r"win 64240 <mss 1460,nop,wscale 7,nop,nop,sackOK>",
         line,
     ), line
@@ -208,7 +208,7 @@ def test_asp_drop_capture_shows_what_the_box_dropped(slug: str, reason: str) -> 
     rt.advance_to(160 * S)
     shown = typed(rt, "show capture asp", "ho-asa")
     first = shown.splitlines()[2]
-    assert first.startswith("   1: 09:02:18.244275       10.1.1.10.80 > 10.0.0.100.1135: P")
+    assert first.startswith("    1: 09:02:18.244275       10.1.1.10.80 > 10.0.0.100.1135: P")
     assert first.endswith(f"Drop-reason: {reason}")
     assert "capture asp type asp-drop all [Capturing - " in typed(rt, "show capture", "ho-asa")
 
@@ -442,15 +442,7 @@ def test_ntc_templates_parse_the_tables_and_agree_with_the_engine() -> None:
 
 
 def test_ntc_templates_parse_a_twice_nat_in_show_nat_and_show_xlate() -> None:
-    twice = [
-        "object network BO-LAN",
-        " subnet 10.0.0.0 255.255.255.0",
-        "object network HO-LAN",
-        " subnet 10.1.1.0 255.255.255.0",
-        "nat (inside,outside) source static BO-LAN BO-LAN destination static HO-LAN HO-LAN "
-        "no-proxy-arp route-lookup",
-    ]
-    rt = runtime("preserve-both", {"bo-asa": twice}, drop="nat (inside) 0 access-list nonat")
+    rt = runtime("preserve-both", {"bo-asa": TWICE_NAT}, drop="nat (inside) 0 access-list nonat")
     rt.advance_to(60 * S)
     nat = parse("show_nat", typed(rt, "show nat"))
     assert [(r["SOURCE_REAL"], r["DESTINATION_REAL"], r["TRANSLATE_HITS"]) for r in nat] == [
@@ -461,3 +453,99 @@ def test_ntc_templates_parse_a_twice_nat_in_show_nat_and_show_xlate() -> None:
         ("outside", ["10.1.1.0/24"], ["10.1.1.0/24"]),
         ("inside", ["10.0.0.0/24"], ["10.0.0.0/24"]),
     ]
+
+
+# -- a 9.x pair -----------------------------------------------------------------------
+
+TWICE_NAT = [
+    "object network BO-LAN",
+    " subnet 10.0.0.0 255.255.255.0",
+    "object network HO-LAN",
+    " subnet 10.1.1.0 255.255.255.0",
+    "nat (inside,outside) source static BO-LAN BO-LAN destination static HO-LAN HO-LAN "
+    "no-proxy-arp route-lookup",
+]
+
+TRACE_9X_BEFORE = """
+Phase: 1
+Type: ACCESS-LIST
+Subtype:
+Result: ALLOW
+Config:
+Implicit Rule
+Additional Information:
+MAC Access list
+
+Phase: 2
+Type: ROUTE-LOOKUP
+Subtype: Resolve Egress Interface
+Result: ALLOW
+Config:
+Additional Information:
+found next-hop 209.165.201.1 using egress ifc  outside
+
+Phase: 3
+Type: NAT
+Subtype:
+Result: ALLOW
+Config:
+nat (inside,outside) source static BO-LAN BO-LAN destination static HO-LAN HO-LAN \
+no-proxy-arp route-lookup
+Additional Information:
+Static translate 10.0.0.100/1135 to 10.0.0.100/1135
+
+Phase: 4
+Type: VPN
+Subtype: encrypt
+Result: DROP
+Config:
+Additional Information:
+
+Result:
+input-interface: inside
+input-status: up
+input-line-status: up
+output-interface: outside
+output-status: up
+output-line-status: up
+Action: drop
+Drop-reason: (acl-drop) Flow is denied by configured rule
+
+"""
+
+
+def runtime_9x() -> Runtime:
+    data: dict[str, Any] = builtin_dict("preserve-both")
+    for node in data["topology"]["nodes"]:
+        if "config" in node:
+            node["version"] = "9.8(4)"
+            node["config"] = [
+                x.replace("ASA Version 8.2(1)", "ASA Version 9.8(4)")
+                for x in node["config"]
+                if x != "nat (inside) 0 access-list nonat"
+            ]
+            if node["id"] == "bo-asa":
+                node["config"] += TWICE_NAT
+    rt = Runtime(data, None)
+    typed(rt, "enable")
+    typed(rt, "")
+    return rt
+
+
+def test_packet_tracer_on_9x_prints_the_9x_phases() -> None:
+    rt = runtime_9x()
+    assert typed(rt, TRACE) == TRACE_9X_BEFORE
+    rt.advance_to(60 * S)
+    out = typed(rt, TRACE)
+    assert "Found flow with id 1, using existing flow" in out and out.endswith("Action: allow\n\n")
+
+
+def test_show_route_on_9x_has_local_routes_and_parses() -> None:
+    rt = runtime_9x()
+    out = typed(rt, "show route")
+    assert "L        10.0.0.1 255.255.255.255 is directly connected, inside\n" in out
+    assert "S*       0.0.0.0 0.0.0.0 [1/0] via 209.165.201.1, outside\n" in out
+    rows = parse("show_route", out)
+    assert ("L", "10.0.0.1", "inside") in {
+        (r["PROTOCOL"], r["NETWORK"], r["NEXTHOPIF"]) for r in rows
+    }

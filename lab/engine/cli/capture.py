@@ -11,13 +11,16 @@ command reference) is full: then the capture stops filling, as the real one does
 asp-drop capture lists the packets this box dropped (the `path` records forwarding.walk's
 verdicts leave in the trace) with the ASP reason.
 
-Line formats. `show capture` and `show capture NAME` as printed by ASAv 9.23 in PingLabz'
-"Cisco ASA Packet Capture from CLI" (pinglabz.com, real output): `capture NAME type
-raw-data interface IF [Capturing - N bytes]`, then `  match ...`; `N packets captured`,
-numbered lines `   1: HH:MM:SS.uuuuuu       SRC.PORT > DST.PORT: FLAGS ...` in tcpdump's
-notation, `N packets shown`. [U]: the byte count is the frames' length; ESP lines read
-`SRC > DST:  ip-proto-50, length N`; asp-drop lines give the segment's flags but not its
-sequence numbers (the lab does not synthesise a dropped packet's payload).
+Line formats. The packet lines as an ASA 9.5 printed an asp-drop capture in the blog post
+"ASA: Deny IP due to Land Attack" (2015): `   28: 20:20:07.518924       SRC.PORT >
+DST.PORT: S SEQ:SEQ(0) win N <mss 1460,sackOK,...> Drop-reason: (NAME) TEXT` (number right
+in 5 columns, seven spaces, tcpdump's notation); the capture list `capture NAME type
+raw-data interface IF [Capturing - N bytes]` / `  match ...` and `N packets captured` /
+`N packets shown` as PingLabz' "Cisco ASA Packet Capture from CLI" shows them (ASAv 9.23)
+[P: read from the article's prose, not byte for byte]. [U]: the byte count is the frames'
+length; ESP lines read `SRC > DST:  ip-proto-50, length N`; asp-drop lines give the
+segment's flags but not its sequence numbers (the lab does not synthesise a dropped
+packet's payload).
 """
 
 from __future__ import annotations
@@ -338,4 +341,4 @@ def packet_lines(sim: Simulation, gw: Gateway, cap: Capture) -> list[str]:
         rows = _asp_frames(sim, gw, cap)
     else:
         rows = [f"{_stamp(sim, t)}       {describe(f)}\n" for t, f in frames_of(sim, gw, cap)[0]]
-    return [f"{n:>4}: {row}" for n, row in enumerate(rows, start=1)]
+    return [f"{n:>5}: {row}" for n, row in enumerate(rows, start=1)]  # `   28:` as captured

@@ -97,10 +97,11 @@ def show_debug(state: Debugs) -> str:
 def drain(sim: Simulation, gw: Gateway, state: Debugs) -> str:
     """The debug lines of the trace records since the last call."""
     trace = sim.loop.trace
-    records, state.cursor = trace[state.cursor :], len(trace)
     level = state.levels.get("ikev1")
     if level is None or gw.cfg is None:
+        state.cursor = len(trace)
         return ""
+    records, state.cursor = trace[state.cursor :], len(trace)
     out: list[tuple[int, str]] = []
     for rec in records:
         if rec["type"] == "tunnel":

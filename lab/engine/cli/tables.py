@@ -117,6 +117,8 @@ def show_xlate(sim: Simulation, gw: Gateway, words: tuple[str, ...], args: tuple
     (exemption) builds no xlate."""
     rows = []
     objects = _objects(gw)
+    # [U] idle: the least idle conn through the box (the xlate is used by every flow)
+    idle = min((c.idle_us(sim.now) for c in gw.conns.values()), default=sim.now)
     for w in _twice_nats(gw):
         if len(w) < 6 or w[3] != "static":
             continue
@@ -127,7 +129,7 @@ def show_xlate(sim: Simulation, gw: Gateway, words: tuple[str, ...], args: tuple
             pairs.insert(0, (ifs[1], objects.get(w[8], w[8]), ifs[0], objects.get(w[9], w[9])))
         for a, x, b, y in pairs:
             rows.append(f"NAT from {a}:{x} to {b}:{y}\n")
-            rows.append(f"    flags sIT idle {hms(sim.now)} timeout 0:00:00\n")
+            rows.append(f"    flags sIT idle {hms(idle)} timeout 0:00:00\n")
     n = len(rows) // 2
     legend = XLATE_FLAGS if _major(gw) >= 9 or rows else ""  # [U] 8.2 prints no legend
     return f"{n} in use, {n} most used\n" + legend + "".join(rows)

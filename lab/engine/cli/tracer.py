@@ -4,12 +4,17 @@ a real packet meets in `forwarding.walk`.
 
 Output layout: `Phase: N` / `Type:` / `Subtype:` / `Result:` / `Config:` / `Additional
 Information:` per phase, then the `Result:` block (input/output interface and status,
-`Action:`, `Drop-reason:`), as captured from an ASA in "What is an error Subtype:Encrypt
-Result:Drop" (itknowledgeexchange.techtarget.com, 2017): a VPN encrypt phase that drops
-while the tunnel is not up, with `Drop-reason: (acl-drop) Flow is denied by configured
-rule`. The 8.x phase names (FLOW-LOOKUP, ROUTE-LOOKUP `in   NET MASK IFC`, NAT-EXEMPT,
-FLOW-CREATION "New flow created with id N, packet dispatched to next module") are from
-memory of 8.x output [U]; the `detailed` rule lines are the lab's [U].
+`Action:`, `Drop-reason:`), as captured from ASAs in two posts: "What is an error
+Subtype:Encrypt Result:Drop" (itknowledgeexchange.techtarget.com, 2017: the VPN encrypt
+phase with an empty Config drops while the tunnel is not up, `Drop-reason: (acl-drop) Flow
+is denied by configured rule`) and "ASA: Deny IP due to Land Attack" (an ASA 9.5 blog post,
+2015: ACCESS-LIST `Implicit Rule`, ROUTE-LOOKUP `Resolve Egress Interface` / `found
+next-hop GW using egress ifc  IFC`, NAT `Static translate A/P to A/P`, FLOW-CREATION
+`New flow created with id N, packet dispatched to next module`, no FLOW-LOOKUP phase for a
+new flow). The 8.x forms (FLOW-LOOKUP `Found no matching flow, creating a new flow`,
+ROUTE-LOOKUP `Subtype: input` / `in   NET MASK IFC`, NAT-EXEMPT with the `nat 0` match)
+are from memory of 8.x output [P]; `Found flow with id N, using existing flow` [P]; the
+`detailed` rule lines are the lab's [U].
 
 Like the real command (Cisco TAC's tunnel checklists run it to bring an L2L tunnel up), a
 packet that meets a crypto map with no SA starts IKE [P]; nothing else changes: the
@@ -18,6 +23,7 @@ packet is simulated, no conn is built, no counter moves.
 
 from __future__ import annotations
 
+import ipaddress
 from typing import TYPE_CHECKING
 
 from .. import vpn
@@ -43,7 +49,7 @@ def _phase(n: int, kind: str, sub: str, ok: bool, config: list[str], info: list[
     lines = [
         f"Phase: {n}",
         f"Type: {kind}",
-        f"Subtype: {sub}",
+        f"Subtype: {sub}".rstrip(),
         f"Result: {'ALLOW' if ok else 'DROP'}",
         "Config:",
         *config,
@@ -75,6 +81,37 @@ def _nat_exempt(gw: Gateway, m: Meet, proto: str, packet: tuple[str, int, str, i
     return []
 
 
+def _nine(gw: Gateway) -> bool:
+    """9.x prints the later phase forms [U: where between 8.2 and 9.x they changed]."""
+    version = gw.cfg.version if gw.cfg else gw.node.version
+    head = version.split(".", 1)[0]
+    return head.isdigit() and int(head) >= 9
+
+
+def _twice_nat(gw: Gateway, packet: tuple[str, int, str, int]) -> list[str]:
+    """The 8.3+ twice NAT line that covers the packet, and what it translates it to."""
+    from .tables import _objects
+
+    assert gw.cfg is not None
+    objects = _objects(gw)
+    src, sport, dst, _ = packet
+    for line in gw.cfg.unmodelled:
+        w = line.split()
+        if w[:1] != ["nat"] or len(w) < 9 or w[2:4] != ["source", "static"]:
+            continue
+        try:
+            real = ipaddress.IPv4Network(objects.get(w[4], w[4]), strict=False)
+            far = ipaddress.IPv4Network(objects.get(w[8], w[8]), strict=False)
+        except ValueError:
+            continue
+        here = ipaddress.IPv4Address(src)
+        if here in real and ipaddress.IPv4Address(dst) in far:
+            mapped = objects.get(w[5], w[5])
+            to = src if w[4] == w[5] else mapped.split("/")[0]  # [U] a mapped subnet: its base
+            return [line, f"Static translate {src}/{sport} to {to}/{sport}"]
+    return []
+
+
 def trace(sim: Simulation, gw: Gateway, words: tuple[str, ...], args: tuple[str, ...]) -> str:
     assert gw.cfg is not None
     in_ifc = args[0]
@@ -87,57 +124,45 @@ def trace(sim: Simulation, gw: Gateway, words: tuple[str, ...], args: tuple[str,
     else:
         src, sport, dst, dport = args[1], int(args[2]), args[3], int(args[4])
     m = meet(sim, gw, in_ifc, proto, src, sport, dst, dport)
+    nine = _nine(gw)
     phases: list[tuple[str, str, bool, list[str], list[str]]] = []
     if m.conn is not None:
-        phases.append(
-            ("FLOW-LOOKUP", "", True, [], [f"Found flow with id {m.conn.id}, using existing flow"])
-        )
+        found = f"Found flow with id {m.conn.id}, using existing flow"
+        phases.append(("FLOW-LOOKUP", "", True, [], [found]))
+    elif nine:  # the layer-2 rule first, as captured
+        phases.append(("ACCESS-LIST", "", True, ["Implicit Rule"], ["MAC Access list"]))
+        _route_phase(phases, m, nine)
     else:
-        phases.append(
-            ("FLOW-LOOKUP", "", True, [], ["Found no matching flow, creating a new flow"])
-        )
-        if m.out_ifc:
-            net, mask, _ = m.route
-            phases.append(
-                ("ROUTE-LOOKUP", "input", True, [], [f"in   {net:<15} {mask:<15} {m.out_ifc}"])
-            )
-        else:
-            phases.append(("ROUTE-LOOKUP", "input", False, [], []))
+        created = "Found no matching flow, creating a new flow"
+        phases.append(("FLOW-LOOKUP", "", True, [], [created]))
+        _route_phase(phases, m, nine)
     if m.out_ifc and m.conn is None:
         acl_ok = m.drop not in ("acl-drop", "tcp-not-syn")
-        phases.append(("ACCESS-LIST", "", acl_ok, ["Implicit Rule"], []))
-        nat = _nat_exempt(gw, m, proto, (src, sport, dst, dport)) if acl_ok else []
-        if nat:
-            phases.append(("NAT-EXEMPT", "", True, nat, []))
+        inbound = gw.security_level(in_ifc) < gw.security_level(m.out_ifc)
+        if not nine or inbound:  # [P] 9.x shows no layer-3 rule for outbound traffic
+            phases.append(("ACCESS-LIST", "", acl_ok, ["Implicit Rule"], []))
+        packet = (src, sport, dst, dport)
+        if acl_ok and nine:
+            nat = _twice_nat(gw, packet)
+            if nat:
+                phases.append(("NAT", "", True, nat[:1], nat[1:]))
+        elif acl_ok:
+            exempt = _nat_exempt(gw, m, proto, packet)
+            if exempt:
+                phases.append(("NAT-EXEMPT", "", True, exempt, []))
     reached_vpn = m.out_ifc and m.drop not in ("acl-drop", "tcp-not-syn", "no-route")
     if reached_vpn and m.tunnel is not None and not (m.conn is not None and m.conn.clear):
-        entry = gw.cfg.crypto_entry_for_peer(sim.peer_of(m.tunnel, gw.id).address("outside"))
-        config = []
-        if entry is not None:
-            config = [
-                f"crypto map {entry.name} {entry.seq} match address {entry.match_address}",
-                f"crypto map {entry.name} {entry.seq} set peer {' '.join(entry.peers)}",
-                f"crypto map {entry.name} interface {m.out_ifc}",
-            ]
-        phases.append(("VPN", "encrypt", m.encrypt, config, []))
+        phases.append(("VPN", "encrypt", m.encrypt, [], []))  # empty Config, as captured
     if m.conn is None and not m.drop:
-        nxt = gw.next_conn_id
-        phases.append(
-            (
-                "FLOW-CREATION",
-                "",
-                True,
-                [],
-                [f"New flow created with id {nxt}, packet dispatched to next module"],
-            )
-        )
+        created = f"New flow created with id {gw.next_conn_id}, packet dispatched to next module"
+        phases.append(("FLOW-CREATION", "", True, [], [created]))
     out = ["\n"]
     for n, (kind, sub, ok, config, info) in enumerate(phases, start=1):
         if detailed:  # [U] the lab's stand-in for the rule dump of `detailed`
             info = [
                 *info,
                 " Forward Flow based lookup yields rule:",
-                f" in  id=0x{0x6D000000 + n * 0x1000:08x}, priority={n}, "
+                f"  in  id=0x{0x6D000000 + n * 0x1000:08x}, priority={n}, "
                 f"domain={kind.lower()}, deny={'false' if ok else 'true'}",
             ]
         out.append(_phase(n, kind, sub, ok, config, info))
@@ -146,6 +171,27 @@ def trace(sim: Simulation, gw: Gateway, words: tuple[str, ...], args: tuple[str,
         assert m.tunnel is not None
         vpn.trigger(sim, m.tunnel, gw.id)  # as the real command does: IKE starts
     return "".join(out)
+
+
+def _route_phase(
+    phases: list[tuple[str, str, bool, list[str], list[str]]], m: Meet, nine: bool
+) -> None:
+    """8.x: `Subtype: input` / `in   NET MASK IFC` [P, from memory of 8.x]; 9.x: `Subtype:
+    Resolve Egress Interface` / `found next-hop GW using egress ifc  IFC` (ASA 9.5 capture,
+    see the module docstring)."""
+    if not m.out_ifc:
+        phases.append(
+            ("ROUTE-LOOKUP", "Resolve Egress Interface" if nine else "input", False, [], [])
+        )
+        return
+    net, mask, hop = m.route
+    if nine:
+        info = f"found next-hop {hop or 'directly connected'} using egress ifc  {m.out_ifc}"
+        phases.append(("ROUTE-LOOKUP", "Resolve Egress Interface", True, [], [info]))
+    else:
+        phases.append(
+            ("ROUTE-LOOKUP", "input", True, [], [f"in   {net:<15} {mask:<15} {m.out_ifc}"])
+        )
 
 
 def _status(sim: Simulation, gw: Gateway, nameif: str) -> str:
