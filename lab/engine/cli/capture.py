@@ -9,7 +9,8 @@ from the capture's start to now, in windows of at most pcap.MAX_WINDOW_US, and k
 frames that match until the ASA's default buffer (512 KB, `buffer` in the capture
 command reference) is full: then the capture stops filling, as the real one does. An
 asp-drop capture lists the packets this box dropped (the `path` records forwarding.walk's
-verdicts leave in the trace) with the ASP reason.
+verdicts leave in the trace say when, which flow and why), each drawn from the same
+synthesis on the link it arrived by, with the ASP reason.
 
 Line formats. The packet lines as an ASA 9.5 printed an asp-drop capture in the blog post
 "ASA: Deny IP due to Land Attack" (2015): `   28: 20:20:07.518924       SRC.PORT >
@@ -18,9 +19,10 @@ in 5 columns, seven spaces, tcpdump's notation); the capture list `capture NAME 
 raw-data interface IF [Capturing - N bytes]` / `  match ...` and `N packets captured` /
 `N packets shown` as PingLabz' "Cisco ASA Packet Capture from CLI" shows them (ASAv 9.23)
 [P: read from the article's prose, not byte for byte]. [U]: the byte count is the frames'
-length; ESP lines read `SRC > DST:  ip-proto-50, length N`; asp-drop lines give the
-segment's flags but not its sequence numbers (the lab does not synthesise a dropped
-packet's payload).
+length; ESP lines read `SRC > DST:  ip-proto-50, length N`. An asp-drop line is the
+synthesised frame that reached the box when the engine dropped it (found on its incoming
+link at that instant); should the synthesis have none, the line gives the addresses and
+the segment's flags only [U].
 """
 
 from __future__ import annotations
@@ -47,7 +49,7 @@ ASP_REASONS = {  # walk's verdict reasons -> `show asp drop` names (gateway.ASP_
     "IPSEC SA not negotiated yet": "ipsec-need-sa",
     "no inbound SA for this SPI": "vpn-handle-not-found",
 }
-ASP_FRAME_BYTES = 64  # [U] bytes counted per dropped packet in `show capture` (not synthesised)
+ASP_FRAME_BYTES = 64  # [U] bytes counted for a dropped packet the synthesis has no frame for
 KIND_FLAGS = {"syn": "S", "synack": "S", "data": "P", "ack": ".", "rst": "R", "fin": "F"}
 KIND_FLAGS |= {"tlp": "P", "rto": "P"}
 
@@ -65,7 +67,7 @@ class Capture:
     match: tuple[str, ...] = ()  # the words after `match`
     reason: str = "all"  # asp-drop: one reason, or all
     cache: tuple[int, list[tuple[int, bytes]], bool] | None = None  # (now, frames, full)
-    drops: list[tuple[int, str, str]] = field(default_factory=list)
+    rows: list[tuple[int, str, int]] = field(default_factory=list)  # asp-drop, at cache[0]
 
 
 def captures(gw: Gateway) -> dict[str, Capture]:
@@ -119,7 +121,7 @@ def show(sim: Simulation, gw: Gateway, words: tuple[str, ...], args: tuple[str, 
 
 def _summary(sim: Simulation, gw: Gateway, cap: Capture) -> str:
     if cap.kind == "asp-drop":
-        n = ASP_FRAME_BYTES * len(_asp_frames(sim, gw, cap))
+        n = sum(size for _, _, size in _asp_rows(sim, gw, cap))
         return f"capture {cap.name} type asp-drop {cap.reason} [Capturing - {n} bytes]\n"
     frames, full = frames_of(sim, gw, cap)
     n = sum(len(f) for _, f in frames)
@@ -303,8 +305,21 @@ def _stamp(sim: Simulation, t_us: int) -> str:
     return when.strftime("%H:%M:%S.%f")
 
 
-def _asp_frames(sim: Simulation, gw: Gateway, cap: Capture) -> list[str]:
-    """The asp-drop capture's lines (without numbers): this box's drops since it started."""
+@dataclass(frozen=True)
+class Drop:
+    """One packet this box dropped: when and where it arrived, which way, and why."""
+
+    t_us: int  # when it reached this box's interface
+    link: str  # the link it arrived on
+    src: tuple[str, int]
+    dst: tuple[str, int]
+    kind: str  # syn, synack, data, ack, udp
+    reason: str  # `show asp drop` name
+
+
+def _drops(sim: Simulation, gw: Gateway, cap: Capture) -> list[Drop]:
+    """The packets this box dropped since the capture started, from the `path` records
+    that forwarding.walk's verdicts leave (the packet's origin time) and its path."""
     out = []
     for rec in sim.loop.trace:
         if rec["type"] != "path" or rec["t_us"] < cap.start_us or rec["ok"]:
@@ -316,29 +331,92 @@ def _asp_frames(sim: Simulation, gw: Gateway, cap: Capture) -> list[str]:
             continue
         flow = sim.flows[rec["flow"]]
         kind = rec["kind"]
-        reverse = kind in ("tlp", "rto") and rec["first_ok"] is False
-        if kind == "syn" and rec["first_ok"]:
-            kind, reverse = "synack", True
-        elif kind in ("tlp", "rto") and rec["first_ok"]:
-            kind = "ack"
-        client = sim.nodes[flow.spec.client].address
-        server = sim.nodes[flow.spec.server].address
-        cport = flow.current.client_port
-        a, b = (f"{server}.{flow.spec.server_port}", f"{client}.{cport}")
-        if not reverse:
-            a, b = b, a
-        if flow.spec.proto == "udp":
-            body = f"{a} > {b}:  udp"
+        if kind in ("tlp", "rto"):  # the server's retransmission, or the client's ACK of it
+            kind, direction = ("ack", "c2s") if rec["first_ok"] else ("data", "s2c")
+        elif kind == "syn" and rec["first_ok"]:
+            kind, direction = "synack", "s2c"
         else:
-            body = f"{a} > {b}: {KIND_FLAGS.get(kind, '.')}"
-        reason = f"({name}) {ASP_DROPS[name]}"
-        out.append(f"{_stamp(sim, rec['t_us'])}       {body} Drop-reason: {reason}\n")
+            direction = "c2s"
+        hops = flow.c2s if direction == "c2s" else flow.s2c
+        at = [h.node for h in hops].index(gw.id)
+        link = hops[at - 1].out_link
+        if link is None:
+            continue
+        delay = sum(sim.links[h.out_link].delay_us for h in hops[: at - 1] if h.out_link)
+        client = (sim.nodes[flow.spec.client].address, flow.current.client_port)
+        server = (sim.nodes[flow.spec.server].address, flow.spec.server_port)
+        src, dst = (client, server) if direction == "c2s" else (server, client)
+        out.append(Drop(rec["t_us"] + delay, link, src, dst, kind, name))
     return out
+
+
+def _drop_frames(sim: Simulation, drops: list[Drop]) -> list[bytes | None]:
+    """Each dropped packet as the pcap synthesis makes it: the frame of that flow and way
+    on its incoming link at the instant it arrived (None if the synthesis has none)."""
+    from .. import pcap
+
+    found: list[bytes | None] = [None] * len(drops)
+    actions = run_actions(sim)
+    by_link: dict[str, list[int]] = {}
+    for i, d in enumerate(drops):
+        by_link.setdefault(d.link, []).append(i)
+    for link, idxs in by_link.items():
+        group: list[int] = []
+        for i in [*idxs, -1]:  # windows of at most MAX_WINDOW_US, one replay each
+            if i >= 0 and (not group or drops[i].t_us - drops[group[0]].t_us < pcap.MAX_WINDOW_US):
+                group.append(i)
+                continue
+            lo, hi = drops[group[0]].t_us, drops[group[-1]].t_us + 1
+            token = _REPLAYING.set(True)
+            try:
+                frames = read_pcap(pcap.export(sim.scenario, sim.seed, actions, link, lo, hi).pcap)
+            except pcap.CaptureError:
+                frames = []
+            finally:
+                _REPLAYING.reset(token)
+            for k in group:
+                d = drops[k]
+                for when, frame in frames:
+                    if when == d.t_us and _ends(frame) == (d.src, d.dst):
+                        found[k] = frame
+                        break
+            group = [i]
+    return found
+
+
+def _ends(frame: bytes) -> tuple[tuple[str, int], tuple[str, int]] | None:
+    fields = _ip_fields(frame)
+    if fields is None or len(fields[3]) < 4:
+        return None
+    sport, dport = struct.unpack_from("!HH", fields[3])
+    return (fields[1], sport), (fields[2], dport)
+
+
+def _asp_rows(sim: Simulation, gw: Gateway, cap: Capture) -> list[tuple[int, str, int]]:
+    """(time, text, bytes) of the asp-drop capture's packets: the synthesised frame in the
+    ASA's notation, or [U] its addresses and flags when the synthesis has no such packet."""
+    if cap.cache is not None and cap.cache[0] == sim.now:
+        return cap.rows
+    drops = _drops(sim, gw, cap)
+    frames = _drop_frames(sim, drops) if drops else []
+    rows = []
+    for d, frame in zip(drops, frames, strict=True):
+        text = describe(frame) if frame is not None else _bare(d)
+        why = f"Drop-reason: ({d.reason}) {ASP_DROPS[d.reason]}"
+        size = len(frame) if frame is not None else ASP_FRAME_BYTES
+        rows.append((d.t_us, f"{text} {why}", size))
+    cap.cache, cap.rows = (sim.now, [], False), rows
+    return rows
+
+
+def _bare(d: Drop) -> str:
+    a, b = f"{d.src[0]}.{d.src[1]}", f"{d.dst[0]}.{d.dst[1]}"
+    return f"{a} > {b}:  udp" if d.kind == "udp" else f"{a} > {b}: {KIND_FLAGS.get(d.kind, '.')}"
 
 
 def packet_lines(sim: Simulation, gw: Gateway, cap: Capture) -> list[str]:
     if cap.kind == "asp-drop":
-        rows = _asp_frames(sim, gw, cap)
+        rows = [f"{_stamp(sim, t)}       {text}\n" for t, text, _ in _asp_rows(sim, gw, cap)]
     else:
         rows = [f"{_stamp(sim, t)}       {describe(f)}\n" for t, f in frames_of(sim, gw, cap)[0]]
     return [f"{n:>5}: {row}" for n, row in enumerate(rows, start=1)]  # `   28:` as captured
