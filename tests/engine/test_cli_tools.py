@@ -552,3 +552,18 @@ def test_show_route_on_9x_has_local_routes_and_parses() -> None:
     assert ("L", "10.0.0.1", "inside") in {
         (r["PROTOCOL"], r["NETWORK"], r["NEXTHOPIF"]) for r in rows
     }
+
+
+@pytest.mark.parametrize("slug", ["default-drop", "preserve-both"])
+def test_asp_drop_capture_before_the_tunnel_holds_the_syn_that_started_ike(slug: str) -> None:
+    rt = runtime(slug)
+    typed(rt, "capture asp type asp-drop ipsec-need-sa")
+    rt.advance_to(5 * S)
+    shown = typed(rt, "show capture asp")
+    assert packets(shown) == 1 == rt.sim.gateways["bo-asa"].asp_drops["ipsec-need-sa"]
+    assert re.fullmatch(
+        r"    1: 09:00:01\.000000       10\.0\.0\.100\.1135 > 10\.1\.1\.10\.80: S (\d+):\1\(0\) "
+        r"win 64240 <mss 1460,nop,wscale 7,nop,nop,sackOK> "
+        r"Drop-reason: \(ipsec-need-sa\) IPSEC SA not negotiated yet",
+        shown.splitlines()[2],
+    )
