@@ -567,3 +567,25 @@ def test_asp_drop_capture_before_the_tunnel_holds_the_syn_that_started_ike(slug:
         r"Drop-reason: \(ipsec-need-sa\) IPSEC SA not negotiated yet",
         shown.splitlines()[2],
     )
+
+
+def test_a_capture_replays_the_operators_actions_not_the_scenarios_own() -> None:
+    from lab.engine.cli.capture import run_actions
+
+    rt = runtime("default-drop")  # its script cuts the internet link at 120 s
+    rt.advance_to(10 * S)
+    rt.apply(
+        {"do": "set_sysopt", "device": "ho-asa", "option": "preserve-vpn-flows", "enabled": True}
+    )
+    typed(rt, "show conn")
+    rt.advance_to(130 * S)
+    actions = run_actions(rt.sim)
+    assert [(t // S, a["do"]) for t, a in actions] == [
+        (0, "type"),  # enable, and the empty password, on each ASA
+        (0, "type"),
+        (0, "type"),
+        (0, "type"),
+        (10, "set_sysopt"),  # the lines the control typed are not replayed twice
+        (10, "type"),
+    ]
+    assert actions[-1][1] == {"do": "type", "device": "bo-asa", "line": "show conn"}

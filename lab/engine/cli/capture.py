@@ -135,8 +135,9 @@ def _summary(sim: Simulation, gw: Gateway, cap: Capture) -> str:
 
 def run_actions(sim: Simulation) -> list[tuple[int, dict[str, Any]]]:
     """The run's logged actions, read back from the trace: operator commands (not the
-    scenario's own events, which a replay plays anyway) and typed lines (not those a `cli`
-    command typed: replaying the command types them again)."""
+    scenario's own events, which a replay plays anyway) and the lines typed at the run's
+    terminals (not those a command typed: replaying the command types them again). [U] A
+    password is recorded as stars: a replay cannot type an `enable password` back."""
     scripted: list[tuple[int, dict[str, Any]]] = []
     for e in sim.scenario.events:
         try:
@@ -144,21 +145,17 @@ def run_actions(sim: Simulation) -> list[tuple[int, dict[str, Any]]]:
         except LabError:
             continue
     actions: list[tuple[int, dict[str, Any]]] = []
-    nested = 0
     for rec in sim.loop.trace:
         if rec["type"] == "command":
             cmd = rec["command"]
             if (rec["t_us"], cmd) in scripted:
                 scripted.remove((rec["t_us"], cmd))
-                nested = len(cmd.get("lines", ())) if cmd.get("do") == "cli" else 0
                 continue
             actions.append((rec["t_us"], dict(cmd)))
-            nested = len(cmd.get("lines", ())) if cmd.get("do") == "cli" else 0
-        elif rec["type"] == "cli":
-            if nested:
-                nested -= 1
-                continue
-            line = str(rec["line"]).removesuffix("^Z")
+        elif rec["type"] == "cli" and rec.get("terminal"):
+            line = str(rec["line"])
+            if line.endswith("^Z"):  # the echo of Ctrl-Z: type it again
+                line = line[:-2] + "\x1a"
             actions.append((rec["t_us"], {"do": "type", "device": rec["device"], "line": line}))
     return actions
 

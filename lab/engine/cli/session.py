@@ -107,8 +107,11 @@ class Help:
 
 
 class CliSession:
-    def __init__(self, sim: Simulation, device: str, *, privileged: bool = False) -> None:
+    def __init__(
+        self, sim: Simulation, device: str, *, privileged: bool = False, terminal: bool = False
+    ) -> None:
         self.sim = sim
+        self.terminal = terminal  # a run's own terminal (run.py): its lines are replayed
         self.gw = sim.gateways[device]
         self.privileged = privileged
         self.mode: Mode | None = None  # None: EXEC; otherwise a config mode
@@ -145,7 +148,9 @@ class CliSession:
             out = self.execute(line, prompt)
             if ctrl_z:
                 self.mode = None
-        self.sim.loop.record("cli", device=self.gw.id, line=echo, output=out)
+        self.sim.loop.record(
+            "cli", device=self.gw.id, line=echo, output=out, terminal=self.terminal
+        )
         return f"{pending}{prompt}{echo}\n{out}"
 
     def take_debug(self) -> str:
