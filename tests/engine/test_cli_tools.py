@@ -59,8 +59,9 @@ def packets(shown: str) -> int:
 # -- packet-tracer --------------------------------------------------------------------
 
 
-def test_packet_tracer_before_the_tunnel_drops_at_vpn_encrypt_and_starts_ike() -> None:
-    rt = runtime("default-drop")
+@pytest.mark.parametrize("slug", ["default-drop", "preserve-both"])
+def test_packet_tracer_before_the_tunnel_drops_at_vpn_encrypt_and_starts_ike(slug: str) -> None:
+    rt = runtime(slug)
     rt.advance_to(S // 2)  # the download starts at 1 s
     out = typed(rt, TRACE)
     assert "Found no matching flow, creating a new flow" in out
@@ -402,6 +403,8 @@ def test_the_tables_in_golden_form_with_sas() -> None:
 
 def test_write_memory_saves_the_running_config() -> None:
     rt = runtime("default-drop")
+    assert "hostname BO-ASA\n" in typed(rt, "show startup-config")  # the config it booted with
+    assert "sysopt connection preserve-vpn-flows" not in typed(rt, "show startup-config")
     out = typed(rt, "write memory")
     assert re.fullmatch(
         r"Building configuration\.\.\.\nCryptochecksum: ([0-9a-f]{8} ){4}\n\n"
@@ -414,9 +417,7 @@ def test_write_memory_saves_the_running_config() -> None:
     typed(rt, "sysopt connection preserve-vpn-flows")
     typed(rt, "end")
     assert typed(rt, "wr mem").split("\n")[1] != out.split("\n")[1]
-    assert (
-        "sysopt connection preserve-vpn-flows" in rt.sim.gateways["bo-asa"].tools["startup-config"]
-    )
+    assert "sysopt connection preserve-vpn-flows" in typed(rt, "show startup-config")
 
 
 # -- what a real client (ntc-templates) reads ------------------------------------------

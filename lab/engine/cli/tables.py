@@ -411,3 +411,13 @@ def write_memory(
         f"{len(text)} bytes copied in {secs}.{(len(text) // 7) % 1000:03d} secs\n"
         "[OK]\n"
     )
+
+
+def show_startup(
+    sim: Simulation, gw: Gateway, words: tuple[str, ...], args: tuple[str, ...]
+) -> str:
+    """`show startup-config`: what `write memory` saved, else the config the box booted
+    with (the scenario's text) [U: the `: Saved` header lines are left out]."""
+    saved = gw.tools.get("startup-config")
+    text = saved if isinstance(saved, str) else gw.node.config
+    return text if text.endswith("\n") else text + "\n"

@@ -29,6 +29,7 @@ HANDLERS: dict[str, Handler] = {
     "show.localhost": tables.show_local_host,
     "show.ikestats": tables.show_isakmp_stats,
     "show.vpnsummary": tables.show_sessiondb_summary,
+    "show.startup": tables.show_startup,
 }
 # Handled by the session itself (they act on the terminal, not the device).
 SESSION_ACTIONS = ("tools.debug", "tools.undebug", "tools.showdebug")

@@ -181,11 +181,21 @@ def show_nodes() -> list[Node]:
         kw("local-host", "Show hosts with connections through the box", action="show.localhost"),
         kw("nat", "Show NAT policy", action="show.nat"),
         kw("route", "Show the routing table", action="show.route"),
+        kw("startup-config", "Show the startup configuration", action="show.startup"),
         kw("xlate", "Show current translation information", action="show.xlate"),
     ]
 
 
-SHOW_NAMES = ("access-list", "capture", "debug", "local-host", "nat", "route", "xlate")
+SHOW_NAMES = (
+    "access-list",
+    "capture",
+    "debug",
+    "local-host",
+    "nat",
+    "route",
+    "startup-config",
+    "xlate",
+)
 EXEC_NAMES = ("capture", "copy", "debug", "packet-tracer", "ping", "write")
 
 
