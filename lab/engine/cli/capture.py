@@ -15,11 +15,12 @@ synthesis on the link it arrived by, with the ASP reason.
 Line formats. The packet lines as an ASA 9.5 printed an asp-drop capture in the blog post
 "ASA: Deny IP due to Land Attack" (2015): `   28: 20:20:07.518924       SRC.PORT >
 DST.PORT: S SEQ:SEQ(0) win N <mss 1460,sackOK,...> Drop-reason: (NAME) TEXT` (number right
-in 5 columns, seven spaces, tcpdump's notation); the capture list `capture NAME type
-raw-data interface IF [Capturing - N bytes]` / `  match ...` and `N packets captured` /
-`N packets shown` as PingLabz' "Cisco ASA Packet Capture from CLI" shows them (ASAv 9.23)
-[P: read from the article's prose, not byte for byte]. [U]: the byte count is the frames'
-length; ESP lines read `SRC > DST:  ip-proto-50, length N`. An asp-drop line is the
+in 5 columns, seven spaces, tcpdump's notation); a SYN-ACK `S SEQ:SEQ(0) ack N win N` and a
+`match` that takes both directions as tunnelsup.com's "Packet Captures on Cisco ASA"
+shows them. The capture list `capture NAME type raw-data interface IF [Capturing - N
+bytes]` / `  match ...` (`[Buffer Full - N bytes]` once full) and `N packets captured` /
+`N packets shown` around the lines are from memory of ASA output [P]. [U]: the byte count
+is the frames' length; ESP lines read `SRC > DST:  ip-proto-50, length N`. An asp-drop line is the
 synthesised frame that reached the box when the engine dropped it (found on its incoming
 link at that instant); should the synthesis have none, the line gives the addresses and
 the segment's flags only [U].
