@@ -590,3 +590,14 @@ def test_a_capture_replays_the_operators_actions_not_the_scenarios_own() -> None
         (10, "type"),
     ]
     assert actions[-1][1] == {"do": "type", "device": "bo-asa", "line": "show conn"}
+
+
+def test_a_device_holds_a_bounded_number_of_captures() -> None:
+    from lab.engine.cli.capture import MAX_CAPTURES
+
+    rt = runtime("default-drop")
+    for n in range(MAX_CAPTURES):
+        assert typed(rt, f"capture c{n} interface inside") == ""
+    assert typed(rt, "capture one-more interface inside").startswith("ERROR: ")
+    assert typed(rt, "capture c0 interface outside") == ""  # the same name is replaced
+    assert len(typed(rt, "show capture").splitlines()) == MAX_CAPTURES

@@ -45,6 +45,8 @@ if TYPE_CHECKING:
     from ..sim import Simulation
 
 BUFFER_BYTES = 512 * 1024  # `capture ... buffer` default: 512 KB (command reference)
+MAX_CAPTURES = 16  # [U] per device: the lab's bound on capture memory (16 x 512 KB)
+TOO_MANY = f"ERROR: The lab keeps at most {MAX_CAPTURES} captures per device; remove one first"
 ASP_REASONS = {  # walk's verdict reasons -> `show asp drop` names (gateway.ASP_DROPS)
     "no connection (106015)": "tcp-not-syn",
     "IPSEC SA not negotiated yet": "ipsec-need-sa",
@@ -83,6 +85,8 @@ def start(sim: Simulation, gw: Gateway, words: tuple[str, ...], args: tuple[str,
     """`capture NAME interface IF [match ...]` | `capture NAME type asp-drop [REASON]`."""
     assert gw.cfg is not None
     name = args[0]
+    if name not in captures(gw) and len(captures(gw)) >= MAX_CAPTURES:
+        return TOO_MANY + "\n"  # [U] wording
     if "type" in words:
         reason = words[4] if len(words) > 4 else "all"
         if reason != "all" and reason not in ASP_DROPS:

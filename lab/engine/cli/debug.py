@@ -9,8 +9,9 @@ crossed the path (the engine completes a negotiation in one event after its mess
 trips; the lines are timed back from it, as pcap.py times the IKE packets), and the
 teardown. Pure: the session calls `drain` and prints what it returns.
 
-Formats: ASA 8.3/9.3 `debug crypto isakmp 127` / `debug crypto ikev1 127` output in Cisco
-TechNote 113574 "ASA IPsec and IKE debugs (IKEv1 Main Mode)": `[IKEv1]: IP = PEER, IKE
+Formats [P]: as ASA 8.3/9.3 `debug crypto isakmp 127` / `debug crypto ikev1 127` print them
+in Cisco TechNote 113574 "ASA IPsec and IKE debugs (IKEv1 Main Mode)", from memory (the
+copies of the TechNote found here show its setup, not its debug lines): `[IKEv1]: IP = PEER, IKE
 Initiator: New Phase 1, Intf inside, IKE Peer PEER  local Proxy Address L, remote Proxy
 Address R,  Crypto map (MAP)`, `IKE_DECODE SENDING|RECEIVED Message (msgid=N) with
 payloads : HDR + ... total length : N`, `Group = G, IP = PEER, PHASE 1 COMPLETED`,
