@@ -242,8 +242,9 @@ def test_capture_buffer_stops_at_512_kb_and_downloads_as_pcap() -> None:
 def test_debug_prints_the_negotiation_in_the_terminal_as_it_happens() -> None:
     rt = runtime("default-drop")
     typed(rt, "debug crypto isakmp 127")
-    typed(rt, "debug crypto ikev1", "ho-asa")
-    assert typed(rt, "show debug") == "debug crypto ikev1 enabled at level 127\n"
+    assert "Invalid input detected" in typed(rt, "debug crypto ikev1", "ho-asa")  # 8.2: no ikev1
+    typed(rt, "debug crypto isakmp", "ho-asa")
+    assert typed(rt, "show debug") == "debug crypto isakmp enabled at level 127\n"
     rt.advance_to(2 * S)
     bo = "\n".join(rt.terminal["bo-asa"])
     ho = "\n".join(rt.terminal["ho-asa"])
@@ -542,6 +543,12 @@ def test_packet_tracer_on_9x_prints_the_9x_phases() -> None:
     rt.advance_to(60 * S)
     out = typed(rt, TRACE)
     assert "Found flow with id 1, using existing flow" in out and out.endswith("Action: allow\n\n")
+
+
+def test_debug_on_9x_says_ikev1() -> None:
+    rt = runtime_9x()
+    typed(rt, "debug crypto ikev1 127")
+    assert typed(rt, "show debug") == "debug crypto ikev1 enabled at level 127\n"
 
 
 def test_show_route_on_9x_has_local_routes_and_parses() -> None:

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 from .. import acl
 from ..gateway import Gateway
 from ..tunnels import IKE_MAIN_MODE_MESSAGES, IKE_QUICK_MODE_MESSAGES, TunnelRun
+from .grammar import ArgError
 
 if TYPE_CHECKING:
     from ..sim import Simulation
@@ -73,12 +74,26 @@ def initiator_of(t: TunnelRun, rec: dict[str, Any], seen: dict[str, str]) -> str
     return seen.get(t.id, t.initiator or t.spec.a)
 
 
-def command(sim: Simulation, state: Debugs, words: tuple[str, ...], args: tuple[str, ...]) -> str:
+def ikev1_keywords(gw: Gateway) -> bool:
+    """`ikev1`/`ikev2` keywords exist from 8.4 (IKEv2 came with 8.4; 8.2 says `isakmp`)."""
+    version = gw.cfg.version if gw.cfg else gw.node.version
+    try:
+        major, minor = (int(x) for x in version.split("(")[0].split(".")[:2])
+    except ValueError:
+        return True
+    return (major, minor) >= (8, 4)
+
+
+def command(
+    sim: Simulation, gw: Gateway, state: Debugs, words: tuple[str, ...], args: tuple[str, ...]
+) -> str:
     """`debug crypto isakmp|ikev1|ikev2 [protocol|platform] [LEVEL]`, `undebug all`, `no debug
-    all`: no output on success, as on the ASA."""
+    all`: no output on success, as on the ASA. Before 8.4 only `isakmp` exists."""
     if words[0] in ("undebug", "no"):
         state.levels.clear()
         return ""
+    if words[2] in ("ikev1", "ikev2") and not ikev1_keywords(gw):
+        raise ArgError(2)
     which = "ikev2" if words[2] == "ikev2" else "ikev1"
     level = int(args[-1]) if args else DEFAULT_LEVEL
     if not state.levels:
@@ -87,9 +102,10 @@ def command(sim: Simulation, state: Debugs, words: tuple[str, ...], args: tuple[
     return ""
 
 
-def show_debug(state: Debugs) -> str:
-    """`show debug` [P: the ASA lists `debug crypto ikev1 enabled at level N`]."""
-    names = {"ikev1": "ikev1", "ikev2": "ikev2 protocol"}
+def show_debug(gw: Gateway, state: Debugs) -> str:
+    """`show debug` [P: the ASA lists `debug crypto ikev1 enabled at level N`; 8.2 says
+    `isakmp`]."""
+    names = {"ikev1": "ikev1" if ikev1_keywords(gw) else "isakmp", "ikev2": "ikev2 protocol"}
     return "".join(
         f"debug crypto {names[k]} enabled at level {v}\n" for k, v in sorted(state.levels.items())
     )

@@ -248,11 +248,11 @@ class CliSession:
         if action == "do":
             rest = toks[1:]
             return self._run(rest, line, prompt, do=True)
-        if action in tools.SESSION_ACTIONS:
-            if action == "tools.showdebug":
-                return tools.debug.show_debug(self.debugs)
-            return tools.debug.command(self.sim, self.debugs, m.words, m.args)
         try:
+            if action == "tools.showdebug":
+                return tools.debug.show_debug(self.gw, self.debugs)
+            if action in tools.SESSION_ACTIONS:
+                return tools.debug.command(self.sim, self.gw, self.debugs, m.words, m.args)
             if action in tools.HANDLERS:
                 return tools.HANDLERS[action](self.sim, self.gw, m.words, m.args)
             if action.startswith("show."):
@@ -374,7 +374,7 @@ class CliSession:
             if head.action in tools.HANDLERS:
                 text = tools.HANDLERS[head.action](self.sim, self.gw, head.words, head.args)
             elif head.action == "tools.showdebug":
-                text = tools.debug.show_debug(self.debugs)
+                text = tools.debug.show_debug(self.gw, self.debugs)
             else:
                 text = show.render(self.sim, self.gw, head.action, head.words, head.args)
         except ArgError as exc:
