@@ -608,3 +608,19 @@ def test_a_device_holds_a_bounded_number_of_captures() -> None:
     assert typed(rt, "capture one-more interface inside").startswith("ERROR: ")
     assert typed(rt, "capture c0 interface outside") == ""  # the same name is replaced
     assert len(typed(rt, "show capture").splitlines()) == MAX_CAPTURES
+
+
+def test_a_quick_mode_only_negotiation_is_told_apart_from_main_mode() -> None:
+    rt = runtime("preserve-both")
+    rt.advance_to(30 * S)
+    typed(rt, "debug crypto isakmp", "ho-asa")
+    typed(rt, "clear crypto ipsec sa")  # the IKE SA stays: the next SAs need quick mode only
+    rt.advance_to(60 * S)
+    ho = "\n".join(rt.terminal["ho-asa"])
+    assert ho.count("IKE_DECODE") == 3 and "PHASE 1 COMPLETED" not in ho
+    assert "PHASE 2 COMPLETED" in ho
+    stats = typed(rt, "show crypto isakmp stats")
+    assert "  Previous Tunnels:            0\n" in stats  # one IKE session all along
+    assert "  Initiator Tunnels:           1\n" in stats
+    p2 = [int(x) for x in re.findall(r"(?:In|Out) P2 Exchanges: +(\d+)", stats)]
+    assert sum(p2) == 2

@@ -274,15 +274,16 @@ def show_local_host(
 
 
 def _ike_counts(sim: Simulation, gw: Gateway) -> dict[str, int]:
-    """Exchanges, messages and octets of this box's IKE negotiations, from the trace."""
-    from .debug import MAIN_MODE, QUICK_MODE
+    """Exchanges, messages and octets of this box's IKE negotiations, from the trace. A
+    negotiation that took at least main mode's message trips ran main mode; a shorter one
+    (an IKE SA already up: `clear crypto ipsec sa`, a rekey) ran quick mode only [U: one
+    resumed after an outage counts as main mode]."""
+    from .debug import MAIN_MODE, QUICK_MODE, initiator_of
 
-    n = dict.fromkeys(
-        ("p1", "ended", "in_pk", "out_pk", "in_oct", "out_oct", "in_p2", "out_p2", "init"), 0
-    )
-    from .debug import initiator_of
-
+    keys = ("p1", "ended", "in_pk", "out_pk", "in_oct", "out_oct", "in_p2", "out_p2", "init")
+    n = dict.fromkeys(keys, 0)
     started: dict[str, str] = {}
+    began: dict[str, int] = {}
     for rec in sim.loop.trace:
         if rec["type"] != "tunnel":
             continue
@@ -290,11 +291,12 @@ def _ike_counts(sim: Simulation, gw: Gateway) -> dict[str, int]:
         if gw.id not in (t.spec.a, t.spec.b):
             continue
         initiator = initiator_of(t, rec, started) == gw.id
-        if rec["state"] == "down" and rec["cause"] not in ("no answer from peer",):
-            n["ended"] += 1
+        if rec["state"] == "negotiating":
+            began[t.id] = rec["t_us"]
         if rec["state"] != "up":
             continue
-        main = rec["cause"] == "negotiated"
+        trips = (len(MAIN_MODE) + len(QUICK_MODE)) * (t.wan_rtt_us // 2)
+        main = rec["cause"] == "negotiated" and rec["t_us"] - began.get(t.id, 0) >= trips
         messages = (MAIN_MODE if main else ()) + QUICK_MODE
         n["p1"] += main
         n["init"] += main and initiator
@@ -303,6 +305,7 @@ def _ike_counts(sim: Simulation, gw: Gateway) -> dict[str, int]:
             way = "out" if by_init == initiator else "in"
             n[f"{way}_pk"] += 1
             n[f"{way}_oct"] += length
+    n["ended"] = max(0, n["p1"] - sum(1 for t in sim.tunnels.values() if t.id in gw.ike_up))
     return n
 
 
