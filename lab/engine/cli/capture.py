@@ -54,7 +54,6 @@ ASP_REASONS = {  # walk's verdict reasons -> `show asp drop` names (gateway.ASP_
 }
 ASP_FRAME_BYTES = 64  # [U] bytes counted for a dropped packet the synthesis has no frame for
 KIND_FLAGS = {"syn": "S", "synack": "S", "data": "P", "ack": ".", "rst": "R", "fin": "F"}
-KIND_FLAGS |= {"tlp": "P", "rto": "P"}
 
 # True while a capture replays the run: the replayed sessions' own `show capture` lines
 # must not start another replay.
@@ -401,11 +400,14 @@ def _asp_rows(sim: Simulation, gw: Gateway, cap: Capture) -> list[tuple[int, str
         return cap.rows
     drops = _drops(sim, gw, cap)
     frames = _drop_frames(sim, drops) if drops else []
-    rows = []
+    rows, used = [], 0
     for d, frame in zip(drops, frames, strict=True):
         text = describe(frame) if frame is not None else _bare(d)
         why = f"Drop-reason: ({d.reason}) {ASP_DROPS[d.reason]}"
         size = len(frame) if frame is not None else ASP_FRAME_BYTES
+        if used + size > BUFFER_BYTES:
+            break  # the buffer is full, as for an interface capture
+        used += size
         rows.append((d.t_us, f"{text} {why}", size))
     cap.cache, cap.rows = (sim.now, [], False), rows
     return rows
