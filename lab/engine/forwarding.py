@@ -12,6 +12,7 @@ Walks have side effects (conns built, timers refreshed, syslog): a walk *is* the
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -267,3 +268,152 @@ def close_conns(sim: Simulation, flow: FlowRun, reason: str) -> None:
         conn = gw.conns.get(flow.key)
         if conn is not None:
             teardown(sim, gw, conn, reason)
+
+
+# -- what the next packet would meet (packet-tracer) -------------------------------------
+
+
+@dataclass(frozen=True)
+class Meet:
+    """What a packet entering `gw` on `in_ifc` meets there now, by the rules `walk` applies
+    (conn lookup, the not-SYN rule, encrypt or trigger IKE, a preserved conn's tunnel), as
+    packet-tracer reports it. `drop` is the ASP reason name ("" when it passes)."""
+
+    in_ifc: str
+    out_ifc: str  # "" when no route leads anywhere
+    route: tuple[str, str, str]  # (network, mask, gateway or "") of the route used
+    conn: Conn | None  # the conn it belongs to, if one exists
+    tunnel: TunnelRun | None  # the tunnel the packet enters when it leaves
+    crypto_line: str  # the crypto ACL entry that sends it there
+    encrypt: bool  # an SA exists: it leaves encrypted
+    drop: str  # no-route | tcp-not-syn | acl-drop | ipsec-need-sa | interface-down | ""
+    triggers_ike: bool  # a real packet would start IKE (vpn.trigger)
+    out_up: bool  # the output interface's link is up
+
+
+def route_lookup(gw: Gateway, dst: str) -> tuple[str, tuple[str, str, str]]:
+    """(nameif, (network, mask, next hop)) of the longest matching connected or static route."""
+    best: tuple[int, str, tuple[str, str, str]] | None = None
+    addr = ipaddress.IPv4Address(dst)
+    if gw.cfg is None:
+        return "", ("", "", "")
+    for ifc in gw.cfg.interfaces.values():
+        net = ifc.network
+        usable = ifc.nameif and net is not None and addr in net and not ifc.shutdown
+        if usable and net is not None and (best is None or net.prefixlen > best[0]):
+            best = (net.prefixlen, ifc.nameif, (str(net.network_address), ifc.mask, ""))
+    for line in gw.cfg.routes:
+        w = line.split()
+        if len(w) < 5:
+            continue
+        try:
+            net = ipaddress.IPv4Network(f"{w[2]}/{w[3]}", strict=False)
+        except ValueError:
+            continue
+        if addr in net and (best is None or net.prefixlen > best[0]):
+            best = (net.prefixlen, w[1], (w[2], w[3], w[4]))
+    return ("", ("", "", "")) if best is None else (best[1], best[2])
+
+
+def find_conn(gw: Gateway, proto: str, src: str, sport: int, dst: str, dport: int) -> Conn | None:
+    """The conn a packet of this 5-tuple belongs to, either direction."""
+    ends = {(src, sport), (dst, dport)}
+    for conn in gw.conns.values():
+        if conn.proto == proto and {(conn.o_addr, conn.o_port), (conn.i_addr, conn.i_port)} == ends:
+            return conn
+    return None
+
+
+def crypto_tunnel(
+    sim: Simulation,
+    gw: Gateway,
+    out_ifc: str,
+    proto: str,
+    src: str,
+    sport: int,
+    dst: str,
+    dport: int,
+) -> tuple[TunnelRun | None, str]:
+    """The tunnel whose crypto map entry (applied to `out_ifc`) matches the packet, and the
+    matching ACL entry: the ASA's crypto lookup for traffic leaving that interface."""
+    from .acl import Resolver, first_match
+
+    if gw.cfg is None:
+        return None, ""
+    resolver = Resolver(gw.cfg)  # crypto ACLs may name network objects (8.3+)
+    for t in sim.tunnels.values():
+        if gw.id not in (t.spec.a, t.spec.b):
+            continue
+        entry = gw.cfg.crypto_entry_for_peer(sim.peer_of(t, gw.id).address("outside"))
+        if entry is None or gw.cfg.crypto_map_interfaces.get(entry.name) != out_ifc:
+            continue
+        entries = gw.cfg.access_lists.get(entry.match_address, [])
+        found = first_match(entries, proto, src, sport, dst, dport, resolver)
+        if found is not None and found[1].action == "permit":
+            return t, entries[found[0]]
+    return None, ""
+
+
+def meet(
+    sim: Simulation,
+    gw: Gateway,
+    in_ifc: str,
+    proto: str,
+    src: str,
+    sport: int,
+    dst: str,
+    dport: int,
+    *,
+    syn: bool = True,
+) -> Meet:
+    """Pure: what the next packet of this 5-tuple meets at `gw` now (nothing changes).
+
+    The order is `walk`'s: the conn table first (a packet of an existing conn keeps its
+    conn, preserved or not); without a conn only a SYN (or a UDP/ICMP packet) builds one,
+    from the lower- to the higher-security side only where decrypted VPN traffic is let
+    through (sysopt permit-vpn); then, leaving towards a tunnel peer, encrypt if this end
+    has an SA, else trigger IKE and drop. A conn built in clear stays in clear."""
+    out_ifc, route = route_lookup(gw, dst)
+    conn = find_conn(gw, proto, src, sport, dst, dport)
+    tunnel, line = crypto_tunnel(sim, gw, out_ifc, proto, src, sport, dst, dport)
+    out_up = True
+    for link in sim.links.values():
+        if f"{gw.id}:{out_ifc}" in (link.a, link.b):
+            out_up = sim.link_is_up(link.id)
+
+    def result(drop: str, *, encrypt: bool = False, trigger: bool = False) -> Meet:
+        return Meet(in_ifc, out_ifc, route, conn, tunnel, line, encrypt, drop, trigger, out_up)
+
+    if not out_ifc:
+        return result("no-route")
+    if conn is None and gw.stateful:
+        if proto == "tcp" and not syn:
+            return result("tcp-not-syn")
+        if gw.security_level(in_ifc) < gw.security_level(out_ifc) and not _decrypted(
+            sim, gw, in_ifc, proto, src, sport, dst, dport
+        ):
+            return result("acl-drop")
+    if tunnel is not None and not (conn is not None and conn.clear):
+        if tunnel.id not in gw.sas:
+            return result("ipsec-need-sa", trigger=True)
+        return result("" if out_up else "interface-down", encrypt=True)
+    return result("" if out_up else "interface-down")
+
+
+def _decrypted(
+    sim: Simulation,
+    gw: Gateway,
+    in_ifc: str,
+    proto: str,
+    src: str,
+    sport: int,
+    dst: str,
+    dport: int,
+) -> bool:
+    """A packet from a tunnel peer's protected network, arriving while this end has the SA,
+    came out of the tunnel: sysopt permit-vpn lets it past the interface ACL."""
+    assert gw.cfg is not None
+    if not gw.cfg.sysopt.permit_vpn:
+        return False
+    back, _ = crypto_tunnel(sim, gw, in_ifc, proto, dst, dport, src, sport)
+    return back is not None and back.id in gw.sas

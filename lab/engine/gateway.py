@@ -110,6 +110,7 @@ class Gateway:
     cli_errors: int = 0
     asp_cleared_us: int | None = None  # `clear asp drop` (None: never)
     logged: int = 0  # messages ever accepted into the buffer (`show logging` count)
+    tools: dict[str, Any] = field(default_factory=dict)  # captures, saved config (cli/)
 
     @property
     def id(self) -> str:

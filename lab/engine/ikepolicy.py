@@ -22,14 +22,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from . import acl
+from . import acl, profiles
 from .asaconfig import AsaConfig, CryptoMapEntry
-from .platforms import parse_version
 
 if TYPE_CHECKING:
     from .gateway import Gateway
 
-IKEV2_SINCE = (8, 4)  # Cisco 113597: IKEv2 and the ikev1/ikev2 command split arrive in 8.4(1)
 
 # IKEv2 `protocol esp` words -> the ESP transform names the lab's SAs carry.
 ESP_FROM_IKEV2 = {
@@ -75,7 +73,7 @@ def offers(cfg: AsaConfig | None, version_text: str, peer: str, ifc: str) -> set
     allowed = cfg.tunnel_protocols(peer)
     out = set()
     if (
-        parse_version(version_text) >= IKEV2_SINCE
+        profiles.for_node(version_text).ike_keywords  # IKEv2 from 8.4 (Cisco 113597)
         and ifc in cfg.ikev2_enabled
         and cfg.ikev2_policies
         and (allowed is None or "ikev2" in allowed)

@@ -47,7 +47,9 @@ class Runtime:
         self.sim = Simulation(scenario, seed)
         self.on_change = on_change
         self.sessions = {
-            d: CliSession(self.sim, d) for d, gw in self.sim.gateways.items() if gw.cfg is not None
+            d: CliSession(self.sim, d, terminal=True)
+            for d, gw in self.sim.gateways.items()
+            if gw.cfg is not None
         }
         self.terminal = {d: deque[str](maxlen=TERMINAL_LINES) for d in self.sessions}
         self.terminal_version = 0
@@ -87,6 +89,11 @@ class Runtime:
 
     def _changed(self) -> None:
         self._sample()
+        for device, session in self.sessions.items():
+            text = session.take_debug()  # `debug crypto ...` lines print as they happen
+            if text:
+                self.terminal[device].extend(text.rstrip("\n").split("\n"))
+                self.terminal_version += 1
         if self.on_change is not None:
             self.on_change()
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from . import ikepolicy, ikestall, keys, sacounters
+from . import ikepolicy, ikestall, keys, profiles, sacounters
 from .asaconfig import IPSEC_LIFETIME_DEFAULT_KB, IPSEC_LIFETIME_DEFAULT_S
 from .core import cancel
 from .gateway import Gateway, SideSa
@@ -21,7 +21,6 @@ from .platforms import (
     PRESERVE_TUNNEL_KINDS,
     TUNNEL_KIND_NAMES,
     has_preserve_vpn_flows,
-    parse_version,
 )
 from .tunnels import (
     DPD_RETRIES,
@@ -101,7 +100,7 @@ def trigger(sim: Simulation, t: TunnelRun, gw_id: str, ifc: str = "inside") -> N
 def _key_acquire(sim: Simulation, t: TunnelRun, gw: Gateway) -> None:
     """8.4+: the Tunnel Manager hands the packet's KEY_ACQUIRE to IKEv2 or IKEv1 (752003 /
     752004); a map entry without an IKEv2 proposal says so first (752010, real FTD log)."""
-    if gw.cfg is None or parse_version(gw.node.version) < ikepolicy.IKEV2_SINCE:
+    if gw.cfg is None or not profiles.for_node(gw.node.version).ike_keywords:
         return
     entry = gw.cfg.crypto_entry_for_peer(_peer_ip(sim, t, gw))
     if entry is None:

@@ -128,7 +128,7 @@ def test_it_answers_a_real_command_it_does_not_simulate_plainly() -> None:
     assert out(cli, "interface Ethernet0/0") == ""
     assert out(cli, "speed 100") == NOT_SIMULATED + "\n"
     cli.type("end")
-    assert out(cli, "write memory") == NOT_SIMULATED + "\n"
+    assert out(cli, "reload") == NOT_SIMULATED + "\n"
     assert out(cli, "show running-config") == before
 
 

@@ -27,7 +27,7 @@ from ..asaconfig import (
     apply_line,
 )
 from ..platforms import has_preserve_vpn_flows
-from . import actions, show
+from . import actions, show, tools
 from .grammar import (
     LINE,
     ArgError,
@@ -107,13 +107,17 @@ class Help:
 
 
 class CliSession:
-    def __init__(self, sim: Simulation, device: str, *, privileged: bool = False) -> None:
+    def __init__(
+        self, sim: Simulation, device: str, *, privileged: bool = False, terminal: bool = False
+    ) -> None:
         self.sim = sim
+        self.terminal = terminal  # a run's own terminal (run.py): its lines are replayed
         self.gw = sim.gateways[device]
         self.privileged = privileged
         self.mode: Mode | None = None  # None: EXEC; otherwise a config mode
         self.errors = 0
         self.awaiting_password = False
+        self.debugs = tools.debug.Debugs()  # this terminal's `debug` settings
 
     @property
     def prompt(self) -> str:
@@ -131,6 +135,7 @@ class CliSession:
         Ctrl-Z (`\\x1a`) ends the line: the text before it runs, then a config mode is left
         for privileged EXEC, as `end` does; the echo shows `^Z`, as IOS does.
         """
+        pending = self.take_debug()  # debug lines that arrived before this line was typed
         prompt = self.prompt
         ctrl_z = CTRL_Z in line and not self.awaiting_password
         if ctrl_z:
@@ -143,8 +148,15 @@ class CliSession:
             out = self.execute(line, prompt)
             if ctrl_z:
                 self.mode = None
-        self.sim.loop.record("cli", device=self.gw.id, line=echo, output=out)
-        return f"{prompt}{echo}\n{out}"
+        self.sim.loop.record(
+            "cli", device=self.gw.id, line=echo, output=out, terminal=self.terminal
+        )
+        return f"{pending}{prompt}{echo}\n{out}"
+
+    def take_debug(self) -> str:
+        """The debug lines of what happened since the last call (the terminal prints them
+        as they come; Runtime asks after every engine event)."""
+        return tools.debug.drain(self.sim, self.gw, self.debugs)
 
     def help(self, line: str) -> Help:
         """`?` data: what may follow `line` (a trailing `?` is ignored), in the current mode."""
@@ -187,7 +199,7 @@ class CliSession:
         pipe = words.index("|") if "|" in words else None
         if pipe is not None:
             head = self._parse(root, words[:pipe])
-            if isinstance(head, Match) and head.action.startswith("show."):
+            if isinstance(head, Match) and head.action.startswith(("show.", "tools.show")):
                 return self._show_filtered(head, toks, pipe, line, prompt)
         match = self._parse(root, words)
         if isinstance(match, ParseError):
@@ -247,6 +259,12 @@ class CliSession:
             rest = toks[1:]
             return self._run(rest, line, prompt, do=True)
         try:
+            if action == "tools.showdebug":
+                return tools.debug.show_debug(self.gw, self.debugs)
+            if action in tools.SESSION_ACTIONS:
+                return tools.debug.command(self.sim, self.gw, self.debugs, m.words, m.args)
+            if action in tools.HANDLERS:
+                return tools.HANDLERS[action](self.sim, self.gw, m.words, m.args)
             if action.startswith("show."):
                 return show.render(self.sim, self.gw, action, m.words, m.args)
             if action.startswith("clear."):
@@ -377,7 +395,12 @@ class CliSession:
             return self._parse_error(shifted, toks, line, prompt)
         pattern = line[toks[pipe + 2][1] :].strip()
         try:
-            text = show.render(self.sim, self.gw, head.action, head.words, head.args)
+            if head.action in tools.HANDLERS:
+                text = tools.HANDLERS[head.action](self.sim, self.gw, head.words, head.args)
+            elif head.action == "tools.showdebug":
+                text = tools.debug.show_debug(self.gw, self.debugs)
+            else:
+                text = show.render(self.sim, self.gw, head.action, head.words, head.args)
         except ArgError as exc:
             return self._parse_error(ParseError("invalid", exc.index), toks, line, prompt)
         return filter_output(text, filt.action, pattern)

@@ -18,6 +18,7 @@ from ..asaconfig import (
     IPSEC_LIFETIME_MIN_S,
     LOG_LEVELS,
 )
+from . import tooltree
 from .grammar import HMS, INT, IP, LINE, WORD, Node, arg, kw
 
 CONFIG, UNSIM = "config", "unsim"
@@ -203,7 +204,12 @@ def show_tree() -> Node:
     crypto = kw(
         "crypto",
         "Show crypto information",
-        kw("isakmp", "Show ISAKMP (IKEv1) information", ike_sa, unsim("stats", "IKE statistics")),
+        kw(
+            "isakmp",
+            "Show ISAKMP (IKEv1) information",
+            ike_sa,
+            kw("stats", "IKE statistics", action="show.ikestats"),
+        ),
         kw("ikev1", "Show IKEv1 information", ike_sa),
         kw(
             "ikev2",
@@ -227,7 +233,7 @@ def show_tree() -> Node:
             "Show sessions in detail",
             kw("l2l", "LAN-to-LAN sessions", action="show.sessiondb"),
         ),
-        unsim("summary", "Show a session summary"),
+        kw("summary", "Show a session summary", action="show.vpnsummary"),
         unsim("remote", "Remote access sessions"),
     )
     interface = kw(
@@ -253,9 +259,8 @@ def show_tree() -> Node:
         running,
         kw("version", "Show the software version and uptime", action="show.version"),
         sessiondb,
-        *[unsim(w, h) for w, h in SHOW_UNSIM if w not in ("access-list", "route")],
-        kw("access-list", "Show hit counters for access policies", rest(), action=UNSIM),
-        kw("route", "Show the routing table", rest(), action=UNSIM),
+        *[unsim(w, h) for w, h in SHOW_UNSIM if w not in tooltree.SHOW_NAMES],
+        *tooltree.show_nodes(),
     )
 
 
@@ -385,7 +390,8 @@ def exec_tree(privileged: bool) -> Node:
         ),
         show_tree(),
         clear_tree(),
-        *[unsim(w, h) for w, h in EXEC_UNSIM],
+        *[unsim(w, h) for w, h in EXEC_UNSIM if w not in tooltree.EXEC_NAMES],
+        *tooltree.exec_nodes(),
     )
 
 
