@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from lab.engine import sheet
 from lab.engine.report import describe
 from lab.engine.run import Runtime
 from lab.engine.units import S, hms
@@ -164,15 +165,60 @@ def device_status(rt: Runtime, device: str) -> dict[str, Any]:
     }
 
 
+def lab_sheet(rt: Runtime) -> dict[str, Any]:
+    """The run page's lab sheet: steps ticked by the engine (lab.engine.sheet decides)."""
+    return sheet.sheet(rt)
+
+
+def _scripted(rt: Runtime) -> set[tuple[int, str]]:
+    """(time, command name) of the scenario's own timed events."""
+    return {(ev.at_us, str(ev.action.get("do"))) for ev in rt.sim.scenario.events}
+
+
 def timeline(rt: Runtime) -> list[dict[str, Any]]:
+    """Newest first. The scenario's own commands say so; the CLI's lines (the terminal
+    shows them) become one entry per burst of typing on a device."""
     trace = rt.sim.loop.trace
+    scripted = _scripted(rt)
     out: list[dict[str, Any]] = []
+    typed: dict[str, Any] | None = None  # the CLI burst being gathered
     for e in reversed(trace):
-        text = describe(e)  # worded once, for labsim's report and this timeline alike
-        if text is not None:
-            out.append({"clock": clock(e["t_us"]), "text": text, "type": e.get("type")})
-            if len(out) == TIMELINE_ENTRIES:
-                break
+        kind = e.get("type")
+        if kind == "cli":
+            line = str(e.get("line") or "").strip()
+            if not line or set(line) == {"*"}:
+                continue  # Enter at a prompt, or a password: nothing happened
+            if typed is not None and typed["device"] == e.get("device"):
+                typed["lines"].insert(0, line)
+                typed["clock"] = clock(e["t_us"])
+                continue
+            typed = {"device": e.get("device"), "lines": [line], "clock": clock(e["t_us"])}
+            out.append(typed)
+        else:
+            if kind == "command":
+                cmd = e.get("command") or {}
+                e = {**e, "scripted": (e["t_us"], str(cmd.get("do"))) in scripted}
+            text = describe(e)  # worded once, for labsim's report and this timeline alike
+            if text is None:
+                continue
+            typed = None
+            last = out[-1] if out else None
+            if kind == "retransmit" and last and last.get("flow") == e.get("flow"):
+                last["n"] += 1  # a burst of retransmissions is one entry
+                last["clock"] = clock(e["t_us"])
+                last["text"] = f"{e.get('flow')} retransmits x{last['n']} (backing off)"
+                continue
+            entry = {"clock": clock(e["t_us"]), "text": text, "type": kind}
+            if kind == "retransmit":
+                entry.update(flow=e.get("flow"), n=1)
+            out.append(entry)
+        if len(out) == TIMELINE_ENTRIES:
+            break
+    for x in out:
+        if "lines" in x:
+            lines = x.pop("lines")
+            shown = "; ".join(lines[:3]) + (f" … ({len(lines)} lines)" if len(lines) > 3 else "")
+            x.update(type="cli", text=f"{x.pop('device')} CLI: {shown}")
     return out
 
 
