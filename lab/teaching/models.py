@@ -161,6 +161,7 @@ class Attempt(models.Model):
         run = Run.objects.get(pk=self.run_id)
         return (
             self.choice is None
+            and self.predicted_at is None  # set without a choice: marked "no answer"
             and self.teaching.has_question
             and run.epoch == 0
             and host.clock_now(run) == 0
@@ -175,6 +176,20 @@ class Attempt(models.Model):
         )
         self.refresh_from_db()
         return n == 1
+
+    def waive(self) -> bool:
+        """The instructor marks the question "no answer" so the run may play; False:
+        the student had answered (or could no longer) meanwhile."""
+        if not self.can_predict():
+            return False
+        n = Attempt.objects.filter(pk=self.pk, choice__isnull=True, predicted_at__isnull=True)
+        done = n.update(predicted_at=timezone.now()) == 1
+        self.refresh_from_db()
+        return done
+
+    @property
+    def waived(self) -> bool:
+        return self.choice is None and self.predicted_at is not None
 
     @property
     def prediction(self) -> str:

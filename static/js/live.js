@@ -57,6 +57,15 @@
     if (frame.type === "progress") applyProgress(frame);
     else if (frame.type === "error") notice(frame.error);
   });
+  // The class poll of the teaching panel waits while an answer is ticked but not yet
+  // locked in (a CSP-safe stand-in for an hx-trigger filter, which needs eval).
+  document.body.addEventListener("htmx:beforeRequest", (event) => {
+    const elt = event.detail.elt;
+    if (elt && elt.id === "teaching-panel" && event.detail.requestConfig.verb === "get" &&
+        elt.querySelector("input[type=radio]:checked")) {
+      event.preventDefault();
+    }
+  });
   // A teaching panel refresh that was already on its way must not wipe out an answer the
   // student has just ticked (the poll itself waits while one is ticked).
   document.body.addEventListener("htmx:beforeSwap", (event) => {
