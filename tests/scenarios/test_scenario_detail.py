@@ -17,7 +17,7 @@ def test_it_shows_instructions_picture_and_actions(builtins: None, anonymous: Cl
     html = response.content.decode()
     assert response.status_code == 200
     assert scenario.title in html
-    assert "Watch DPD delete the SAs" in html
+    assert "at 2:00 the scenario cuts the internet path for 60 s" in html
     assert '<svg xmlns="http://www.w3.org/2000/svg"' in html
     assert 'role="img"' in html
     assert 'action="/s/default-drop/start/"' in html
