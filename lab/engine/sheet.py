@@ -227,7 +227,9 @@ def sheet(rt: Runtime) -> dict[str, Any]:
     """The whole sheet as plain data for a template."""
     sc = rt.sim.scenario
     st = steps(rt)
-    done = finished(rt, st)
+    # A challenge's explanation is its solution: its teaching panel shows it on a pass.
+    challenge = bool((sc.raw.get("teaching") or {}).get("goal"))
+    done = finished(rt, st) and not challenge
     nxt = NEXT.get(sc.slug)
     return {
         "instructions": sc.instructions,

@@ -97,3 +97,12 @@ def test_a_restarted_download_starts_the_story_again() -> None:
     seen = ticks(rt)
     assert seen["Attempt 2 of the download starts"] == "data moving"
     assert seen["The download stalls"] == ""  # no outage since this attempt started
+
+
+def test_a_challenge_keeps_its_explanation_for_the_teaching_panel() -> None:
+    from lab.teaching.builtins import challenge_dict
+
+    rt = Runtime(challenge_dict("challenge-non-cisco"), 1)
+    rt.advance_to(rt.sim.scenario.until_us)
+    sh = sheet(rt)
+    assert sh["explanation"] == "" and sh["next_slug"] == ""
