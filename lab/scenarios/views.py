@@ -89,6 +89,9 @@ def scenario_fork(request: HttpRequest, slug: str) -> HttpResponse:
     """Copy any scenario into a new one this visitor can edit."""
     scenario = get_object_or_404(Scenario, slug=slug)
     fork = scenario.fork(owner=_owner(request))
+    # Two forks of one scenario must not look the same in a list: name the copy.
+    fork.title = f"{scenario.title} (copy {fork.slug.rsplit('-', 1)[-1]})"[:300]
+    fork.save(update_fields=["title"])
     access.announce_copy(request, fork)
     return redirect("scenario-edit", slug=fork.slug)
 
