@@ -19,6 +19,8 @@ from lab.live.actions import LINE_MAX
 from lab.live.consumers import SESSION_KEYS
 from lab.live.models import Run
 from lab.live.throttle import limit_run_starts
+from lab.scenarios import secrets
+from lab.scenarios.access import can_edit
 from lab.scenarios.models import Scenario
 from lab.teaching.views import panel_context
 
@@ -39,6 +41,8 @@ def run_start(request: HttpRequest, slug: str) -> HttpResponse:
     """Start a live run of a scenario: a frozen copy of it, our own control link."""
     scenario = get_object_or_404(Scenario.objects.select_related("topology"), slug=slug)
     spec = specs.scenario_to_dict(scenario)
+    if not scenario.is_builtin and not can_edit(request, scenario):
+        spec = secrets.masked(spec)  # a visitor's run never holds the owner's keys
     run, control = Run.start(title=scenario.title, spec=spec, seed=scenario.seed, scenario=scenario)
     _remember(request, run.id, control)
     return HttpResponseRedirect(reverse("run", args=[run.id]))

@@ -118,8 +118,11 @@ class Participant(models.Model):
 def start_run(scenario: Any, *, paused: bool) -> tuple[Run, str]:
     """A run of a scenario for a student; paused: it waits for the prediction."""
     from lab import specs
+    from lab.scenarios.secrets import masked
 
     spec = specs.scenario_to_dict(scenario)
+    if not scenario.is_builtin:
+        spec = masked(spec)  # students never hold the owner's keys
     run, control = Run.start(title=scenario.title, spec=spec, seed=scenario.seed, scenario=scenario)
     if paused:
         Run.objects.filter(pk=run.pk).update(speed="paused")
