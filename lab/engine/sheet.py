@@ -109,7 +109,7 @@ def steps(rt: Runtime) -> list[Step]:
                 LOOK.get(kind, LOOK["other"]),
                 done=happened,
                 when=clock(ev.at_us, millis=False) if happened else "",
-                seen="done" if happened else "",
+                seen="happened" if happened else "",
             )
         )
     downs = [e for e in trace if e["type"] == "link" and not e["up"] and e["t_us"] >= begin]
@@ -212,7 +212,7 @@ def hints(rt: Runtime) -> list[str]:
         f = rt.sim.flows[fid]
         if f.attempts and f.current.aborted_us is not None:
             out.append(
-                f"The download ({fid}) is dead for good: TCP does not come back by itself. "
+                f"The {'download' if fid == 'download' else f'download {fid}'} is dead for good: TCP does not come back by itself. "
                 "Restart it (Download: Restart) to try again."
             )
     return out

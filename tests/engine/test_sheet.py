@@ -39,7 +39,7 @@ def test_the_default_drop_story_ticks_step_by_step() -> None:
     assert before_cut["The download stalls"] == ""
 
     cut = ticks(run_to("default-drop", 125))
-    assert cut["At 0:02:00 the scenario: the internet path is cut for 60 s"] == "done"
+    assert cut["At 0:02:00 the scenario: the internet path is cut for 60 s"] == "happened"
     assert cut["The download stalls"] == "stalled"
     assert cut["Does DPD declare the peer dead and delete the SAs?"] == ""
 
