@@ -211,8 +211,9 @@ def hints(rt: Runtime) -> list[str]:
     if fid is not None:
         f = rt.sim.flows[fid]
         if f.attempts and f.current.aborted_us is not None:
+            name = "download" if fid == "download" else f"download {fid}"
             out.append(
-                f"The {'download' if fid == 'download' else f'download {fid}'} is dead for good: TCP does not come back by itself. "
+                f"The {name} is dead for good: TCP does not come back by itself. "
                 "Restart it (Download: Restart) to try again."
             )
     return out
