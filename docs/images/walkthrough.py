@@ -102,7 +102,7 @@ def walk(browser: Any, url: str, size: str) -> None:
     ana.check('#teaching-panel input[name="choice"][value="1"]')
     ana.click('[data-teaching="lock"]')
     ana.wait_for_selector('[data-teaching="prediction"]', timeout=WAIT_MS)
-    teacher.wait_for_selector('[data-class="unanswered"]:has-text("Ben")', timeout=WAIT_MS)
+    teacher.wait_for_selector('[data-class="unanswered"]:has-text("yet (1)")', timeout=WAIT_MS)
     shot(teacher, "12-class-dashboard", size)
     with teacher.expect_navigation():
         teacher.click('[data-class="next"]')
