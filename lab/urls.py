@@ -10,6 +10,8 @@ from lab.web import views
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("favicon.ico", views.favicon, name="favicon"),
+    path("accounts/signup/", views.signup, name="signup"),
     path("", include("lab.live.urls")),  # first: it serves the scenarios' Start button
     path("", include("lab.scenarios.urls")),
     path("", include("lab.teaching.urls")),

@@ -41,11 +41,13 @@ def pcap_record(t_us: int, frame: bytes) -> bytes:
     return _PCAP_RECORD.pack(t_us // 1_000_000, t_us % 1_000_000, n, n) + frame
 
 
-def pcap_file(frames: Iterable[tuple[int, bytes]]) -> bytes:
+def pcap_file(frames: Iterable[tuple[int, bytes]], base_us: int = 0) -> bytes:
+    """`base_us`: the wall time of simulated time 0, microseconds since 1970 (UTC)."""
     rec = _PCAP_RECORD.pack
     parts = [pcap_header()]
     for t_us, frame in frames:
         n = len(frame)
+        t_us += base_us
         parts.append(rec(t_us // 1_000_000, t_us % 1_000_000, n, n))
         parts.append(frame)
     return b"".join(parts)

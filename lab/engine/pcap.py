@@ -34,6 +34,7 @@ MAX_WINDOW_US long and MAX_PACKETS packets, else CaptureError says so.
 
 from __future__ import annotations
 
+import datetime as _dt
 import hashlib
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
@@ -921,8 +922,16 @@ def export(
     _spend(budget, len(window))
     window.sort(key=lambda w: (w[0], w[1]))
     frames, sas = _render(sim, rec, window, counters)
-    pcap = P.pcap_file(frames)
+    pcap = P.pcap_file(frames, base_us=clock_base_us(sim.scenario.start_clock))
     return Capture(pcap, esp_sa_file(sas) if sas else "", len(frames), sas, rec)
+
+
+def clock_base_us(start_clock: str) -> int:
+    """The scenario's clock at simulated time 0 (the ASA's `logging timestamp` start) in
+    microseconds since 1970, so packet times match the syslog's. [U] Read as UTC: the
+    scenario names no time zone, and Wireshark shows UTC as it shows the syslog's time."""
+    start = _dt.datetime.fromisoformat(start_clock).replace(tzinfo=_dt.UTC)
+    return int(start.timestamp()) * S
 
 
 def _sa_at(lines: list[tuple[int, SideSa]], t: int) -> tuple[int, SideSa] | None:

@@ -106,6 +106,38 @@ def command_text(command: Mapping[str, Any]) -> str:
     return " ".join([name, *fields])
 
 
+def _secs(v: Any) -> str:
+    return f"{v:g} s" if isinstance(v, int | float) else str(v)
+
+
+def action_phrase(command: Mapping[str, Any]) -> str:
+    """A command in words, for a student: `the internet path is cut for 60 s`."""
+    do = command.get("do")
+    link, device = command.get("link"), command.get("device")
+    span = f" for {_secs(command['for_s'])}" if command.get("for_s") else ""
+    if do == "cut":
+        return f"the {link} path is cut{span}"
+    if do == "restore":
+        return f"the {link} path is restored"
+    if do == "link_delay":
+        return f"the {link} path's delay becomes {command.get('delay_ms')} ms{span}"
+    if do == "set_sysopt":
+        state = "enabled" if command.get("enabled") else "disabled"
+        return f"sysopt connection {command.get('option')} is {state} on {device}"
+    if do == "clear_ipsec_sa":
+        peer = f" peer {command['peer']}" if command.get("peer") else ""
+        return f"clear crypto ipsec sa{peer} on {device}"
+    if do == "clear_isakmp_sa":
+        return f"clear crypto isakmp sa on {device}"
+    if do in ("restart_flow", "start_flow"):
+        again = "re" if do == "restart_flow" else ""
+        return f"the download {command.get('flow')} is {again}started"
+    if do == "cli":
+        lines = [str(x) for x in command.get("lines") or []]
+        return f"someone types on {device}: " + "; ".join(lines)
+    return command_text(command)
+
+
 # -- the timeline ---------------------------------------------------------------------------
 
 _FLOW_EVENTS = {
@@ -151,7 +183,8 @@ def describe(e: Mapping[str, Any]) -> str | None:
     if kind == "link":
         return f"{e.get('link')} link {'up' if e.get('up') else 'down'}"
     if kind == "command":
-        return f"command: {command_text(e.get('command') or {})}"
+        by = ", by the scenario" if e.get("scripted") else ""
+        return f"{action_phrase(e.get('command') or {})}{by}"
     if kind == "command_error":
         command = e.get("command")
         what = command_text(command) if isinstance(command, Mapping) else repr(command)

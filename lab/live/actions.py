@@ -10,6 +10,8 @@ from __future__ import annotations
 import ipaddress
 from typing import Any
 
+from asgiref.sync import sync_to_async
+
 from lab.engine.commands import SYSOPT_OPTIONS
 from lab.live.models import SPEEDS
 
@@ -138,3 +140,13 @@ def parse(msg: Any) -> dict[str, Any]:
         if value is not None:
             out[key] = value
     return out
+
+
+async def refused(run_id: str, action: dict[str, Any]) -> str | None:
+    """Why a valid action may not be taken on this run now (the prediction gate of
+    lab.teaching.gate); None: forward it to the run's owner."""
+    from lab.teaching.gate import plays, refusal
+
+    if not plays(action):
+        return None  # no database query for the actions that cannot play the run
+    return await sync_to_async(refusal)(run_id, action)

@@ -17,7 +17,7 @@ from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from lab.live import frames, host, tokens
-from lab.live.actions import MESSAGE_MAX_BYTES, SchemaError, parse
+from lab.live.actions import MESSAGE_MAX_BYTES, SchemaError, parse, refused
 from lab.live.models import Run
 from lab.live.throttle import TokenBucket
 
@@ -119,6 +119,9 @@ class RunConsumer(AsyncWebsocketConsumer):
             return
         if not self.bucket.take():
             await self.error("too many actions at once: wait a moment")
+            return
+        if refusal := await refused(self.run_id, action):  # the prediction gate
+            await self.error(refusal)
             return
         await host.ensure_host(self.run_id)
         msg_id = next(self.ids)

@@ -26,6 +26,7 @@ REGION_INPUTS = {
     "download": ("flows",),
     "chart": ("charts",),
     "timeline": ("timeline",),
+    "sheet": ("sheet",),
     "controls": ("devices", "flows", "wan_link", "speed"),
 }
 PANE_INPUTS = {
@@ -85,6 +86,7 @@ class Renderer:
             "epoch": epoch,
             "clock": present.clock(rt.now),
             "timeline": present.timeline(rt),
+            "sheet": present.lab_sheet(rt),
             "levels": present.LEVELS,
         }
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from lab.engine import sheet
 from lab.engine.report import describe
 from lab.engine.run import Runtime
 from lab.engine.units import S, hms
@@ -164,15 +165,60 @@ def device_status(rt: Runtime, device: str) -> dict[str, Any]:
     }
 
 
+def lab_sheet(rt: Runtime) -> dict[str, Any]:
+    """The run page's lab sheet: steps ticked by the engine (lab.engine.sheet decides)."""
+    return sheet.sheet(rt)
+
+
+def _scripted(rt: Runtime) -> set[tuple[int, str]]:
+    """(time, command name) of the scenario's own timed events."""
+    return {(ev.at_us, str(ev.action.get("do"))) for ev in rt.sim.scenario.events}
+
+
 def timeline(rt: Runtime) -> list[dict[str, Any]]:
+    """Newest first. The scenario's own commands say so; the CLI's lines (the terminal
+    shows them) become one entry per burst of typing on a device."""
     trace = rt.sim.loop.trace
+    scripted = _scripted(rt)
     out: list[dict[str, Any]] = []
+    typed: dict[str, Any] | None = None  # the CLI burst being gathered
     for e in reversed(trace):
-        text = describe(e)  # worded once, for labsim's report and this timeline alike
-        if text is not None:
-            out.append({"clock": clock(e["t_us"]), "text": text, "type": e.get("type")})
-            if len(out) == TIMELINE_ENTRIES:
-                break
+        kind = e.get("type")
+        if kind == "cli":
+            line = str(e.get("line") or "").strip()
+            if not line or set(line) == {"*"}:
+                continue  # Enter at a prompt, or a password: nothing happened
+            if typed is not None and typed["device"] == e.get("device"):
+                typed["lines"].insert(0, line)
+                typed["clock"] = clock(e["t_us"])
+                continue
+            typed = {"device": e.get("device"), "lines": [line], "clock": clock(e["t_us"])}
+            out.append(typed)
+        else:
+            if kind == "command":
+                cmd = e.get("command") or {}
+                e = {**e, "scripted": (e["t_us"], str(cmd.get("do"))) in scripted}
+            text = describe(e)  # worded once, for labsim's report and this timeline alike
+            if text is None:
+                continue
+            typed = None
+            last = out[-1] if out else None
+            if kind == "retransmit" and last and last.get("flow") == e.get("flow"):
+                last["n"] += 1  # a burst of retransmissions is one entry
+                last["clock"] = clock(e["t_us"])
+                last["text"] = f"{e.get('flow')} retransmits x{last['n']} (backing off)"
+                continue
+            entry = {"clock": clock(e["t_us"]), "text": text, "type": kind}
+            if kind == "retransmit":
+                entry.update(flow=e.get("flow"), n=1)
+            out.append(entry)
+        if len(out) == TIMELINE_ENTRIES:
+            break
+    for x in out:
+        if "lines" in x:
+            lines = x.pop("lines")
+            shown = "; ".join(lines[:3]) + (f" … ({len(lines)} lines)" if len(lines) > 3 else "")
+            x.update(type="cli", text=f"{x.pop('device')} CLI: {shown}")
     return out
 
 
@@ -193,32 +239,80 @@ def topology_state(rt: Runtime) -> dict[str, Any]:
     }
 
 
-CHART_W, CHART_H, CHART_PAD = 640, 160, 32
+CHART_W, CHART_H, CHART_PAD = 640, 170, 36
+WINDOW_US = 600 * S  # the chart follows the last 10 minutes of the story
+LEAD_US = 120 * S  # an outage is shown from 2 minutes before it
+TICK_STEPS_S = (10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14400, 28800)
+MAX_TICKS = 6
+
+
+def chart_window(rt: Runtime, flow_id: str) -> tuple[int, int, str]:
+    """(from, to, note) of the chart: the last WINDOW_US; once an outage happened, from
+    LEAD_US before it, and zoomed on it (no longer following the clock) when the story
+    has gone on for longer than the window since, unless a restarted attempt is now the
+    story."""
+    now = rt.now
+    f = rt.sim.flows[flow_id]
+    first = f.attempts[0].started_us if f.attempts else 0
+    downs = [
+        e["t_us"]
+        for e in rt.sim.loop.trace
+        if e.get("type") == "link" and not e["up"] and e["t_us"] >= first
+    ]
+    if downs:
+        lo = max(first, downs[-1] - LEAD_US)
+        if now - lo <= WINDOW_US:
+            return lo, now, ""
+        if downs[-1] >= f.current.started_us:  # this attempt's outage: keep it in view
+            return lo, lo + WINDOW_US, f"zoomed on the outage at {clock(downs[-1])}"
+    return max(first, now - WINDOW_US), now, ""
+
+
+def _ticks(lo: int, hi: int) -> list[int]:
+    span_s = max((hi - lo) / S, 1)
+    step = next((x for x in TICK_STEPS_S if span_s / x <= MAX_TICKS), TICK_STEPS_S[-1]) * S
+    first = -(-lo // step) * step
+    return list(range(first, hi + 1, step))
 
 
 def chart(rt: Runtime, flow_id: str) -> dict[str, Any]:
-    """Throughput over time of the current attempt as SVG coordinates, with markers."""
+    """Throughput over time as SVG coordinates, with markers and labelled ticks: the
+    current attempt, and the earlier one (after a Restart) in grey."""
     pts = rt.samples.get(flow_id) or []
     now = rt.now
     f = rt.sim.flows[flow_id]
-    start = f.current.started_us if f.attempts else 0
-    pts = [p for p in pts if p[0] >= start]
-    span = max(now - start, 1)
-    top = max([p[2] for p in pts] + [1])
+    lo, hi, note = chart_window(rt, flow_id)
+    span = max(hi - lo, 1)
+    cur = f.current.started_us if f.attempts else 0
+    shown = [p for p in pts if p[0] <= hi]
+    top = max([p[2] for p in shown if p[0] >= lo] + [p[2] for p in shown if p[0] < lo][-1:] + [0])
+    inner_w, inner_h = CHART_W - 2 * CHART_PAD, CHART_H - 2 * CHART_PAD
 
     def x(t: int) -> float:
-        return round(CHART_PAD + (CHART_W - 2 * CHART_PAD) * (t - start) / span, 1)
+        return round(CHART_PAD + inner_w * (min(max(t, lo), hi) - lo) / span, 1)
 
     def y(rate: int) -> float:
-        return round(CHART_H - CHART_PAD - (CHART_H - 2 * CHART_PAD) * rate / top, 1)
+        return round(CHART_H - CHART_PAD - inner_h * rate / (top or 1), 1)
 
-    line: list[str] = []
-    for i, (t, _b, rate) in enumerate(pts):
-        if i:
-            line.append(f"{x(t)},{y(pts[i - 1][2])}")
-        line.append(f"{x(t)},{y(rate)}")
-    if pts:
-        line.append(f"{x(now)},{y(pts[-1][2])}")
+    def line(samples: list[tuple[int, int, int]], end: int) -> str:
+        """A step line of the samples, clipped to the window, held until `end`."""
+        out: list[str] = []
+        before = [p for p in samples if p[0] < lo]
+        inside = [p for p in samples if lo <= p[0] <= hi]
+        prev = before[-1][2] if before else None
+        if prev is not None:
+            out.append(f"{x(lo)},{y(prev)}")
+        for t, _b, rate in inside:
+            if prev is not None:
+                out.append(f"{x(t)},{y(prev)}")
+            out.append(f"{x(t)},{y(rate)}")
+            prev = rate
+        if prev is not None and end > lo:
+            out.append(f"{x(end)},{y(prev)}")
+        return " ".join(out)
+
+    earlier = [p for p in shown if p[0] < cur]
+    current = [p for p in shown if p[0] >= cur]
     markers = []
     outage_from: int | None = None
     for e in rt.sim.loop.trace:
@@ -227,17 +321,17 @@ def chart(rt: Runtime, flow_id: str) -> dict[str, Any]:
         if kind == "link" and not e["up"]:
             outage_from = t if outage_from is None else outage_from
         elif kind == "link" and e["up"] and outage_from is not None:
-            if t >= start:
+            if t >= lo and outage_from <= hi:
                 markers.append(
                     {
                         "kind": "outage",
-                        "x": x(max(outage_from, start)),
-                        "w": max(x(t) - x(max(outage_from, start)), 2),
-                        "label": "outage",
+                        "x": x(outage_from),
+                        "w": max(x(t) - x(outage_from), 2),
+                        "label": f"outage {clock(outage_from)} to {clock(t)}",
                     }
                 )
             outage_from = None
-        elif t < start:
+        elif t < lo or t > hi:
             continue
         elif kind == "tunnel" and e["state"] == "down":
             markers.append({"kind": "sa-deleted", "x": x(t), "label": "SAs deleted"})
@@ -245,16 +339,28 @@ def chart(rt: Runtime, flow_id: str) -> dict[str, Any]:
             markers.append({"kind": "retransmit", "x": x(t), "label": "retransmission"})
         elif kind == "flow" and e.get("flow") == flow_id and e["event"] in RESUME_EVENTS:
             markers.append({"kind": "resume", "x": x(t), "label": "resumed"})
-    if outage_from is not None:
-        fx = x(max(outage_from, start))
+        elif kind == "flow" and e.get("flow") == flow_id and e["event"] == "start" and t > lo:
+            markers.append({"kind": "restart", "x": x(t), "label": f"attempt {e['attempt']}"})
+    if outage_from is not None and outage_from <= hi:
+        fx = x(outage_from)
         markers.append({"kind": "outage", "x": fx, "w": max(x(now) - fx, 2), "label": "outage"})
+    ticks = [{"x": x(t), "label": clock(t)} for t in _ticks(lo, hi)]
+    ticks = [t for t in ticks if t["x"] <= CHART_W - CHART_PAD - 24]  # clear of the end label
     return {
         "w": CHART_W,
         "h": CHART_H,
         "pad": CHART_PAD,
-        "points": " ".join(line),
-        "top": human_rate(top),
-        "from": clock(start),
-        "to": clock(now),
+        "base_y": CHART_H - CHART_PAD,
+        "inner_h": inner_h,
+        "right": CHART_W - CHART_PAD,
+        "empty": not shown,
+        "points": line(current, min(now, hi)),
+        "earlier": line(earlier, min(cur, hi)) if earlier else "",
+        "top": human_rate(top) if top else "",
+        "from": clock(lo),
+        "to": clock(hi),
+        "follows": not note,  # the end label is the live clock (progress frames move it)
+        "note": note,
+        "ticks": ticks,
         "markers": markers,
     }

@@ -6,7 +6,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from asgiref.sync import sync_to_async
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
@@ -15,9 +15,12 @@ from lab import specs
 from lab.engine.pcap import CaptureError, export_pcap
 from lab.engine.units import S
 from lab.live import frames, host, tokens
+from lab.live.actions import LINE_MAX
 from lab.live.consumers import SESSION_KEYS
 from lab.live.models import Run
 from lab.live.throttle import limit_run_starts
+from lab.scenarios import secrets
+from lab.scenarios.access import can_edit
 from lab.scenarios.models import Scenario
 from lab.teaching.views import panel_context
 
@@ -38,6 +41,8 @@ def run_start(request: HttpRequest, slug: str) -> HttpResponse:
     """Start a live run of a scenario: a frozen copy of it, our own control link."""
     scenario = get_object_or_404(Scenario.objects.select_related("topology"), slug=slug)
     spec = specs.scenario_to_dict(scenario)
+    if not scenario.is_builtin and not can_edit(request, scenario):
+        spec = secrets.masked(spec)  # a visitor's run never holds the owner's keys
     run, control = Run.start(title=scenario.title, spec=spec, seed=scenario.seed, scenario=scenario)
     _remember(request, run.id, control)
     return HttpResponseRedirect(reverse("run", args=[run.id]))
@@ -102,6 +107,25 @@ def run_page(request: HttpRequest, run_id: str) -> HttpResponse:
 
 
 @require_GET
+def run_complete(request: HttpRequest, run_id: str) -> JsonResponse:
+    """Tab in a terminal: the line with its last word completed by the device's own CLI
+    (`line` null when no single keyword fits), in the session's mode as it stands now."""
+    run = get_object_or_404(Run, pk=run_id)
+    token = request.session.get(SESSION_KEYS, {}).get(run.id)
+    if run.role_of(token) != tokens.CONTROL:
+        return JsonResponse({"error": "only the control link can type on this run"}, status=403)
+    device, line = request.GET.get("device", ""), request.GET.get("line", "")
+    if len(line) > LINE_MAX:
+        return JsonResponse({"error": f"line: at most {LINE_MAX} characters"}, status=400)
+    rt = host.rebuild_run(run)
+    if device not in rt.sessions:
+        return JsonResponse(
+            {"error": f"device: no device with a CLI called {device!r}"}, status=400
+        )
+    return JsonResponse({"line": rt.sessions[device].complete(line)})
+
+
+@require_GET
 def run_recording(request: HttpRequest, run_id: str) -> HttpResponse:
     """Replay a run from its log at any speed, seeking to any moment (read-only)."""
     run = get_object_or_404(Run, pk=run_id)
@@ -133,22 +157,43 @@ def _capture_request(run: Run, query: Any) -> tuple[dict[str, Any], dict[str, st
     links = specs_links(run)
     values = {
         "link": query.get("link", "internet" if "internet" in links else links[0]),
-        "from_s": query.get("from_s", "0"),
-        "to_s": query.get("to_s", "30"),
+        "from_s": query.get("from_s", "0:00:00"),
+        "to_s": query.get("to_s", "0:00:30"),
     }
     errors: dict[str, str] = {}
     if values["link"] not in links:
         errors["link"] = f"choose one of {', '.join(links)}"
+    seconds: dict[str, float] = {}
     for key in ("from_s", "to_s"):
         try:
-            values[key] = float(values[key])
-            if values[key] < 0:
-                raise ValueError
+            seconds[key] = parse_clock(values[key])
         except (TypeError, ValueError):
-            errors[key] = "a number of seconds, 0 or more"
-    if not errors and values["to_s"] <= values["from_s"]:
+            errors[key] = "a time as on the page's clock, H:MM:SS (or a number of seconds)"
+    if not errors and seconds["to_s"] <= seconds["from_s"]:
         errors["to_s"] = "must be after the start of the window"
+    for key, sec in seconds.items():
+        values[key.replace("_s", "_clock")] = frames.present.clock(int(sec * S))
+    values.update(seconds)
     return values, errors
+
+
+def parse_clock(text: Any) -> float:
+    """Simulated time as the page shows it, `H:MM:SS`, `M:SS` (fractions allowed), or
+    plain seconds; ValueError unless it is 0 or more and each field in range."""
+    parts = str(text).strip().split(":")
+    if not 1 <= len(parts) <= 3 or not all(parts):
+        raise ValueError(text)
+    *whole, last = parts
+    total = 0.0
+    for i, p in enumerate(whole):
+        n = int(p)
+        if n < 0 or (i and n > 59):
+            raise ValueError(text)
+        total = total * 60 + n
+    sec = float(last)
+    if not 0 <= sec < (60 if whole else float("inf")) or sec != sec:
+        raise ValueError(text)
+    return total * 60 + sec if whole else sec
 
 
 def _capture_form(run: Run) -> dict[str, Any]:

@@ -74,6 +74,7 @@ class EditorForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.scenario = d
         self.targets: dict[str, tuple[str, int, str]] = {}
+        self.scales: dict[str, int] = {}  # field -> engine units per shown unit (Mbit/s...)
 
     def add_spec_error(self, error: SpecError, d: dict[str, Any]) -> None:
         match = _PATH.match(error.path)
@@ -90,7 +91,10 @@ class EditorForm(forms.Form):
         topology = out["topology"]
         for name, (collection, index, attr) in self.targets.items():
             holder = out if collection == "flows" else topology
-            holder[collection][index][attr] = self.cleaned_data[name]
+            value = self.cleaned_data[name]
+            if name in self.scales:
+                value = round(value * self.scales[name])
+            holder[collection][index][attr] = value
         return out
 
 
@@ -104,24 +108,27 @@ class SettingsForm(EditorForm):
         topology = d["topology"]
         for i, link in enumerate(topology["links"]):
             self._add(
-                f"link-{link['id']}-rate_bps",
-                forms.IntegerField(label=f"{link['id']}: rate (bit/s)", min_value=8_000),
+                f"link-{link['id']}-rate_mbps",
+                forms.FloatField(label=f"{link['id']}: rate (Mbit/s)", min_value=0.008),
                 ("links", i, "rate_bps"),
                 link.get("rate_bps", 100_000_000),
+                scale=10**6,
             )
             self._add(
-                f"link-{link['id']}-delay_us",
-                forms.IntegerField(label=f"{link['id']}: one-way delay (µs)", min_value=0),
+                f"link-{link['id']}-delay_ms",
+                forms.FloatField(label=f"{link['id']}: one-way delay (ms)", min_value=0),
                 ("links", i, "delay_us"),
                 link.get("delay_us", 1_000),
+                scale=1_000,
             )
         for i, flow in enumerate(d.get("flows", [])):
             if flow.get("proto") == "tcp":
                 self._add(
-                    f"flow-{flow['id']}-size_bytes",
-                    forms.IntegerField(label=f"{flow['id']}: file size (bytes)", min_value=1),
+                    f"flow-{flow['id']}-size_mb",
+                    forms.FloatField(label=f"{flow['id']}: file size (MB)", min_value=0.000001),
                     ("flows", i, "size_bytes"),
                     flow.get("size_bytes"),
+                    scale=10**6,
                 )
         for i, node in enumerate(topology["nodes"]):
             if node["kind"] in engine_spec.GATEWAY_KINDS:
@@ -160,8 +167,20 @@ class SettingsForm(EditorForm):
             )
 
     def _add(
-        self, name: str, field: forms.Field, target: tuple[str, int, str], initial: Any
+        self,
+        name: str,
+        field: forms.Field,
+        target: tuple[str, int, str],
+        initial: Any,
+        *,
+        scale: int = 1,
     ) -> None:
+        """A field for `target`, shown in units of `scale` engine units (1: as stored)."""
+        if scale != 1:
+            self.scales[name] = scale
+            if isinstance(initial, int):
+                shown = initial / scale
+                initial = int(shown) if shown == int(shown) else shown
         field.initial = initial
         self.fields[name] = field
         self.targets[name] = target

@@ -25,7 +25,7 @@ from django_htmx.http import trigger_client_event
 from lab import specs
 from lab.engine.errors import SpecError
 from lab.engine.library import builtin_dict
-from lab.scenarios import access, editor
+from lab.scenarios import access, editor, secrets
 from lab.scenarios.derive import derive_scenario
 from lab.scenarios.forms import ConfigImportForm, JsonImportForm
 from lab.scenarios.models import Scenario
@@ -78,7 +78,10 @@ def scenario_topology(request: HttpRequest, slug: str) -> HttpResponse:
 def scenario_export(request: HttpRequest, slug: str) -> HttpResponse:
     """The scenario file (docs/scenario-format.md) as a JSON download."""
     scenario = get_object_or_404(Scenario, slug=slug)
-    body = json.dumps(specs.scenario_to_dict(scenario), indent=2, ensure_ascii=False) + "\n"
+    d = specs.scenario_to_dict(scenario)
+    if not scenario.is_builtin and not access.can_edit(request, scenario):
+        d = secrets.masked(d)  # keys and password hashes are the owner's
+    body = json.dumps(d, indent=2, ensure_ascii=False) + "\n"
     response = HttpResponse(body, content_type="application/json; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{scenario.slug}.json"'
     return response
@@ -89,6 +92,9 @@ def scenario_fork(request: HttpRequest, slug: str) -> HttpResponse:
     """Copy any scenario into a new one this visitor can edit."""
     scenario = get_object_or_404(Scenario, slug=slug)
     fork = scenario.fork(owner=_owner(request))
+    # Two forks of one scenario must not look the same in a list: name the copy.
+    fork.title = f"{scenario.title} (copy {fork.slug.rsplit('-', 1)[-1]})"[:300]
+    fork.save(update_fields=["title"])
     access.announce_copy(request, fork)
     return redirect("scenario-edit", slug=fork.slug)
 

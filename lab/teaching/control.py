@@ -18,20 +18,27 @@ from django.utils import timezone
 
 from lab.live import host
 from lab.live.models import SPEEDS, Run, RunAction
+from lab.teaching import gate
 
 
-def set_speed(run_ids: list[str], speed: str) -> None:
-    """Ask every run in `run_ids` to go at `speed` (a key of SPEEDS)."""
+def set_speed(run_ids: list[str], speed: str) -> list[str]:
+    """Ask every run in `run_ids` to go at `speed` (a key of SPEEDS); the runs the
+    prediction gate holds back (lab.teaching.gate) are left alone and returned."""
     if speed not in SPEEDS:
         raise ValueError(f"unknown speed {speed!r}")
     layer = get_channel_layer()
     action = {"do": "speed", "speed": speed}
+    held = []
     for run_id in run_ids:
+        if gate.refusal(run_id, action):
+            held.append(run_id)
+            continue
         if _set_unowned(run_id, action):
             continue
         async_to_sync(layer.group_send)(
             host.owner_group(run_id), {"type": "run.action", "action": action}
         )
+    return held
 
 
 def _set_unowned(run_id: str, action: dict[str, str]) -> bool:

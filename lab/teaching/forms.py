@@ -17,6 +17,10 @@ from lab.engine.errors import SpecError
 
 _JSON = {"rows": 6, "spellcheck": "false"}
 _FIELD_OF_PATH = (  # error path prefix -> field
+    ("title", "title"),
+    ("instructions", "instructions"),
+    ("explanation", "explanation"),
+    ("expect", "expect"),
     ("teaching.question", "question"),
     ("teaching.choices", "choices"),
     ("teaching.goal.text", "goal_text"),
@@ -37,7 +41,29 @@ def _json_field(label: str, help_text: str) -> forms.CharField:
 
 
 class TeachingForm(forms.Form):
+    """The story (title, instructions, explanation, expected outcome) and the teaching."""
+
     action = "teaching"
+    title = forms.CharField(
+        label="Title (ask the question: the answer comes with the reveal)",
+        max_length=300,
+        required=False,  # left empty: the title stays as it is
+    )
+    instructions = forms.CharField(
+        label="Instructions (what to do and where to look)",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+    explanation = forms.CharField(
+        label="Explanation (shown at the end: what happened, and why)",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+    expect = _json_field(
+        "Expected outcome (JSON)",
+        'flows, syslog_has, syslog_lacks, cli_errors, e.g. {"flows": {"download": '
+        '{"state": "running", "resumed": true}}}',
+    )
     question = forms.CharField(label="Question to predict", required=False, max_length=2000)
     choices = _json_field(
         "Choices (JSON list)",
@@ -65,6 +91,9 @@ class TeachingForm(forms.Form):
         super().__init__(*args, **kwargs)
         t = d.get("teaching") or {}
         goal = t.get("goal") or {}
+        for name in ("title", "instructions", "explanation"):
+            self.fields[name].initial = d.get(name, "")
+        self.fields["expect"].initial = json.dumps(d["expect"], indent=2) if d.get("expect") else ""
         self.fields["question"].initial = t.get("question", "")
         self.fields["choices"].initial = (
             json.dumps(t["choices"], indent=2) if t.get("choices") else ""
@@ -89,6 +118,9 @@ class TeachingForm(forms.Form):
                 f"not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
             ) from None
 
+    def clean_expect(self) -> Any:
+        return self._json("expect")
+
     def clean_choices(self) -> Any:
         return self._json("choices")
 
@@ -112,6 +144,11 @@ class TeachingForm(forms.Form):
         if hints:
             t["hints"] = hints
         out = copy.deepcopy(d)
+        if "title" in self.data:  # a form without the story fields leaves the story alone
+            out["title"] = c["title"].strip() or d.get("title", "")
+            out["instructions"] = c["instructions"].strip()
+            out["explanation"] = c["explanation"].strip()
+            out["expect"] = c["expect"] or {}
         out.pop("teaching", None)
         if t:
             out["teaching"] = t

@@ -26,6 +26,7 @@ from lab.engine.outcome import Check, check
 from lab.engine.run import HOST_ONLY, ActionError, Runtime
 from lab.engine.sim import Simulation
 from lab.engine.units import S
+from lab.teaching import wording
 from lab.teaching.spec import Constraints, Teaching
 
 NAVIGATION = (
@@ -282,7 +283,7 @@ def judge(
     held = [all(c.ok for c in check(replay.sim, ch.expect)) for ch in teaching.choices]
     if teaching.goal is None:
         return None, held
-    goal = check(replay.sim, teaching.goal)
+    goal = wording.plain(replay.sim, teaching.goal, check(replay.sim, teaching.goal))
     rules = check_constraints(teaching.constraints, replay.commands, taken_s)
     passed = all(c.ok for c in goal) and all(c.ok for c in rules)
     return Verdict(passed, goal, rules, replay.commands), held

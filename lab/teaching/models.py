@@ -118,8 +118,11 @@ class Participant(models.Model):
 def start_run(scenario: Any, *, paused: bool) -> tuple[Run, str]:
     """A run of a scenario for a student; paused: it waits for the prediction."""
     from lab import specs
+    from lab.scenarios.secrets import masked
 
     spec = specs.scenario_to_dict(scenario)
+    if not scenario.is_builtin:
+        spec = masked(spec)  # students never hold the owner's keys
     run, control = Run.start(title=scenario.title, spec=spec, seed=scenario.seed, scenario=scenario)
     if paused:
         Run.objects.filter(pk=run.pk).update(speed="paused")
@@ -161,6 +164,7 @@ class Attempt(models.Model):
         run = Run.objects.get(pk=self.run_id)
         return (
             self.choice is None
+            and self.predicted_at is None  # set without a choice: marked "no answer"
             and self.teaching.has_question
             and run.epoch == 0
             and host.clock_now(run) == 0
@@ -175,6 +179,20 @@ class Attempt(models.Model):
         )
         self.refresh_from_db()
         return n == 1
+
+    def waive(self) -> bool:
+        """The instructor marks the question "no answer" so the run may play; False:
+        the student had answered (or could no longer) meanwhile."""
+        if not self.can_predict():
+            return False
+        n = Attempt.objects.filter(pk=self.pk, choice__isnull=True, predicted_at__isnull=True)
+        done = n.update(predicted_at=timezone.now()) == 1
+        self.refresh_from_db()
+        return done
+
+    @property
+    def waived(self) -> bool:
+        return self.choice is None and self.predicted_at is not None
 
     @property
     def prediction(self) -> str:

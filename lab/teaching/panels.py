@@ -103,6 +103,7 @@ def student_panel(
         "choices": choices,
         "can_predict": can_predict,
         "missed_prediction": missed,
+        "waived": attempt.waived,
         "constraints": describe_constraints(t.constraints),
         "hints": attempt.hints,
         "hints_left": len(t.hints) - attempt.hints_shown,
@@ -134,6 +135,8 @@ def rows(session: ClassSession) -> list[dict[str, Any]]:
                 "download": download_state(a.run, counts.get(a.run_id, 0)),
                 "speed": a.run.speed,
                 "prediction": a.prediction,
+                "waiting": a.can_predict(),  # the gate holds the run until they answer
+                "waived": a.waived,
                 "prediction_right": a.prediction_right,
                 "passed": a.passed,
                 "taken_s": a.taken_s,

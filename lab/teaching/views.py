@@ -10,8 +10,10 @@ import contextlib
 from typing import Any
 from urllib.parse import urlencode
 
+from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -58,6 +60,20 @@ def panel_context(request: HttpRequest, run: Run) -> dict[str, Any]:
     return {"teaching": ctx}
 
 
+SOLO_SPEED = "10x"  # [U] a student alone: the run plays on at this once they answer
+
+
+def _play_after_prediction(run: Run, session: ClassSession | None) -> None:
+    """The answer is locked in: play the run, at the class's speed once the class is
+    running (its instructor has pressed play), at SOLO_SPEED for a student alone."""
+    if session is None:
+        control.set_speed([run.id], SOLO_SPEED)
+        return
+    session.refresh_from_db()
+    if session.step != ClassSession.PREDICT and not session.paused:
+        control.set_speed([run.id], session.speed)
+
+
 @require_http_methods(["GET", "POST"])
 def run_panel(request: HttpRequest, run_id: str) -> HttpResponse:
     """The teaching panel alone (htmx polls it in class); POST: predict, hint or check."""
@@ -72,7 +88,8 @@ def run_panel(request: HttpRequest, run_id: str) -> HttpResponse:
         what = request.POST.get("action", "")
         if what == "predict":
             with contextlib.suppress(ValueError):
-                attempt.predict(int(request.POST.get("choice", "")))
+                if attempt.predict(int(request.POST.get("choice", ""))):
+                    _play_after_prediction(run, ctx["teaching"]["class_session"])
         elif what == "hint":
             attempt.show_hint()
         elif what == "check" and ctx["teaching"]["may_check"]:
@@ -141,10 +158,12 @@ def _instructor_session(request: HttpRequest, code: str) -> ClassSession | HttpR
 
 def _dashboard_context(request: HttpRequest, session: ClassSession) -> dict[str, Any]:
     join = request.build_absolute_uri(reverse("class-join-code", args=[session.code]))
+    rows = panels.rows(session)
     return {
         "session": session,
         "scenario": session.scenario,
-        "rows": panels.rows(session),
+        "rows": rows,
+        "unanswered": [r["name"] for r in rows if r["waiting"]],
         "tally": panels.tally(session),
         "teaching": panels.session_teaching(session),
         "join_link": join,
@@ -189,13 +208,24 @@ def class_control(request: HttpRequest, code: str) -> HttpResponse:
     if isinstance(session, HttpResponse):
         return session
     what = request.POST.get("action", "")
-    if what == "next" and session.next_step:
+    if what in ("next", "next-mark") and session.next_step:
         session.step = session.next_step
         session.save(update_fields=["step"])
         if session.step == ClassSession.RUN:
-            Attempt.objects.filter(participant__session=session).update(started=timezone.now())
-            control.set_speed(_student_runs(session), session.speed)
+            attempts = Attempt.objects.filter(participant__session=session)
+            attempts.update(started=timezone.now())
+            if what == "next-mark":
+                marked = sum(a.waive() for a in attempts.select_related("run"))
+                if marked:
+                    messages.info(request, f"{marked} marked “no answer”.")
+            held = control.set_speed(_student_runs(session), session.speed)
             ClassSession.objects.filter(pk=session.pk).update(paused=False)
+            if held:
+                messages.info(
+                    request,
+                    f"{len(held)} run{pluralize(len(held))} wait for their student's "
+                    "prediction: each starts when its student answers.",
+                )
         elif session.step == ClassSession.REVEAL:
             for attempt in Attempt.objects.filter(participant__session=session):
                 attempt.judge()
@@ -204,7 +234,13 @@ def class_control(request: HttpRequest, code: str) -> HttpResponse:
         control.set_speed(_student_runs(session), speed)
         ClassSession.objects.filter(pk=session.pk).update(paused=what == "pause")
     elif what == "speed" and request.POST.get("speed") in ClassSession.SPEEDS:
-        ClassSession.objects.filter(pk=session.pk).update(speed=request.POST["speed"])
+        speed = request.POST["speed"]
+        ClassSession.objects.filter(pk=session.pk).update(speed=speed)
+        if session.step != ClassSession.PREDICT and not session.paused:
+            control.set_speed(_student_runs(session), speed)
+            messages.info(request, f"Class speed {speed}: every playing run now goes at {speed}.")
+        else:
+            messages.info(request, f"Class speed {speed}: the runs play at it when you start them.")
     elif what == "broadcast":
         from lab.teaching.models import start_run
 

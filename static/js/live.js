@@ -16,6 +16,8 @@
     seen = { epoch: frame.epoch, t: frame.t_us };
     const clock = document.getElementById("clock");
     if (clock) clock.textContent = frame.clock;
+    // The chart's end label follows the clock between its redraws.
+    for (const end of document.querySelectorAll('[data-field="chart-now"]')) end.textContent = frame.clock;
     const speed = document.getElementById("speed-now");
     if (speed) speed.textContent = frame.speed;
     const seek = document.getElementById("seek");
@@ -57,6 +59,15 @@
     if (frame.type === "progress") applyProgress(frame);
     else if (frame.type === "error") notice(frame.error);
   });
+  // The class poll of the teaching panel waits while an answer is ticked but not yet
+  // locked in (a CSP-safe stand-in for an hx-trigger filter, which needs eval).
+  document.body.addEventListener("htmx:beforeRequest", (event) => {
+    const elt = event.detail.elt;
+    if (elt && elt.id === "teaching-panel" && event.detail.requestConfig.verb === "get" &&
+        elt.querySelector("input[type=radio]:checked")) {
+      event.preventDefault();
+    }
+  });
   // A teaching panel refresh that was already on its way must not wipe out an answer the
   // student has just ticked (the poll itself waits while one is ticked).
   document.body.addEventListener("htmx:beforeSwap", (event) => {
@@ -65,6 +76,13 @@
         target.querySelector("input[type=radio]:checked")) {
       event.detail.shouldSwap = false;
     }
+  });
+
+  // A control that needs a yes first (Reset): ask, and send nothing unless confirmed.
+  // (hx-confirm does not apply to the websocket extension's ws-send.)
+  document.body.addEventListener("htmx:wsConfigSend", (event) => {
+    const form = event.target.closest("form[data-confirm]");
+    if (form && !window.confirm(form.dataset.confirm)) event.preventDefault();
   });
 
   // At the device's Password: prompt, type blind.
@@ -84,7 +102,7 @@
   });
   const connection = document.getElementById("connection");
   document.body.addEventListener("htmx:wsOpen", () => {
-    if (connection) { connection.textContent = "live"; connection.className = "pill ok"; }
+    if (connection) { connection.textContent = connection.dataset.openText || "live"; connection.className = "pill ok"; }
   });
   document.body.addEventListener("htmx:wsClose", () => {
     if (connection) { connection.textContent = "reconnecting…"; connection.className = "pill warn"; }
@@ -134,6 +152,12 @@
         e.preventDefault(); // Ctrl-Z: like the console, run the line and leave config mode
         input.value = input.value + "\x1a";
         htmx.trigger(form, "submit");
+      } else if (e.key === "Tab" && !e.shiftKey && input.value.trim() && input.type !== "password") {
+        e.preventDefault(); // Tab completes the word, as on the console
+        const url = run.dataset.complete + "?" + new URLSearchParams({ device: form.dataset.device, line: input.value });
+        fetch(url, { credentials: "same-origin" })
+          .then((r) => (r.ok ? r.json() : null))
+          .then((answer) => { if (answer && answer.line) input.value = answer.line; });
       } else if (e.key === "?") {
         e.preventDefault();
         keep = input.value;

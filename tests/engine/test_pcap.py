@@ -22,7 +22,7 @@ from lab.engine import pcap
 from lab.engine.esp import OutboundSa, esp_sa_file, seal, transform_of
 from lab.engine.library import builtin_dict
 from lab.engine.pcap import Capture, CaptureError, export, file_bytes
-from lab.engine.spec import parse_scenario
+from lab.engine.spec import DEFAULT_START_CLOCK, parse_scenario
 
 S = 1_000_000
 SIZES = (0, 1, 100, 1380)
@@ -45,6 +45,9 @@ DECODE = [
 
 def capture(slug: str, link: str, a: float, b: float) -> Capture:
     return export(parse_scenario(builtin_dict(slug)), None, [], link, int(a * S), int(b * S))
+
+
+BASE_US = pcap.clock_base_us(DEFAULT_START_CLOCK)  # packet times are dated like the syslog
 
 
 def tshark(tmp: Path, cap: Capture, fields: list[str], *extra: str) -> list[list[str]]:
@@ -114,7 +117,7 @@ def test_retransmissions_during_the_outage_are_flagged(tmp_path: Path, slug: str
     rows = tshark(
         tmp_path, cap, ["frame.time_epoch", "ip.src"], "-Y", "tcp.analysis.retransmission"
     )
-    flagged = sorted(round(float(t) * S) for t, src in rows if src == "10.1.1.10")
+    flagged = sorted(round(float(t) * S) - BASE_US for t, src in rows if src == "10.1.1.10")
     sim = cap.recorder.sim
     engine = sorted(
         e["t_us"]
@@ -216,7 +219,7 @@ def test_overlapping_windows_number_esp_alike(tmp_path: Path) -> None:
     fields = ["frame.time_epoch", "esp.spi", "esp.sequence", "tcp.seq", "tcp.ack"]
     first = tshark(tmp_path, capture("short-blip", "internet", 200, 204), fields)
     second = tshark(tmp_path, capture("short-blip", "internet", 202, 206), fields)
-    common = [r for r in first if float(r[0]) >= 202]
+    common = [r for r in first if float(r[0]) >= 202 + BASE_US / S]
     assert common and common == second[: len(common)]
 
 
@@ -320,3 +323,12 @@ def test_ikev2_child_rekey_is_one_create_child_sa_pair(tmp_path: Path) -> None:
     rows = tshark(tmp_path, cap, ["isakmp.exchangetype", "esp.spi"])
     assert [r[0] for r in rows if r[0]] == ["36", "36"]
     assert len({r[1] for r in rows if r[1]}) == 4  # old and new SPIs both ways
+
+
+def test_packets_are_dated_at_the_scenarios_clock(tmp_path: Path) -> None:
+    cap = capture("default-drop", "internet", 0.5, 3.5)
+    rows = tshark(tmp_path, cap, ["frame.time_epoch"])
+    import datetime as dt
+
+    first = dt.datetime.fromtimestamp(float(rows[0][0]), tz=dt.UTC)
+    assert first.strftime("%Y-%m-%d %H:%M") == "2009-06-15 09:00"  # start_clock, not 1970

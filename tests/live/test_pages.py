@@ -140,7 +140,7 @@ def test_the_capture_says_what_is_wrong_with_the_window(builtins: None) -> None:
     run = start(owner)
     cases = [
         ("link=moon&from_s=0&to_s=5", "choose one of bo-inside, internet, ho-inside"),
-        ("link=internet&from_s=x&to_s=5", "a number of seconds"),
+        ("link=internet&from_s=x&to_s=5", "H:MM:SS"),
         ("link=internet&from_s=9&to_s=5", "must be after the start"),
         ("link=internet&from_s=0&to_s=500", "60 s"),
         ("link=ho-inside&from_s=0&to_s=5&format=esp_sa", "no ESP"),
@@ -150,3 +150,25 @@ def test_the_capture_says_what_is_wrong_with_the_window(builtins: None) -> None:
         assert response.status_code == 400, query
         assert message in response.content.decode(), (query, message)
     assert Client().get(f"/runs/{run.id}/capture/?link=internet").status_code == 403
+
+
+def test_the_capture_window_is_given_as_on_the_clock(builtins: None) -> None:
+    owner = Client()
+    run = start(owner)
+    response = owner.get(f"/runs/{run.id}/capture/?link=internet&from_s=0:00:00&to_s=0:00:05")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/vnd.tcpdump.pcap"
+    html = owner.get(f"/runs/{run.id}/").content.decode()
+    assert 'name="from_s" value="0:00:00"' in html
+
+
+def test_tab_completes_a_word_with_the_device_cli(builtins: None) -> None:
+    owner = Client()
+    run = start(owner)
+    url = f"/runs/{run.id}/complete/"
+    assert owner.get(url, {"device": "bo-asa", "line": "ena"}).json() == {"line": "enable "}
+    assert owner.get(url, {"device": "bo-asa", "line": "e"}).json() == {
+        "line": None
+    }  # enable, exit
+    assert owner.get(url, {"device": "moon", "line": "ena"}).status_code == 400
+    assert Client().get(url, {"device": "bo-asa", "line": "ena"}).status_code == 403

@@ -160,14 +160,14 @@ def test_it_forks_edits_and_redraws_the_picture(site: str, page: Page) -> None:
     fork = Scenario.objects.get(origin=Scenario.FORK)
     assert page.url == f"{site}/s/{fork.slug}/edit/"
 
-    rate = page.locator("#id_link-internet-rate_bps")
-    rate.fill("10")
+    rate = page.locator("#id_link-internet-rate_mbps")
+    rate.fill("0.001")
     rate.dispatch_event("change")  # validated on change, nothing saved
-    expect(page.locator("#id_link-internet-rate_bps-errors")).to_contain_text(
-        "greater than or equal to 8000"
+    expect(page.locator("#id_link-internet-rate_mbps-errors")).to_contain_text(
+        "greater than or equal to 0.008"
     )
-    rate.fill("2000000")
-    page.locator("#id_link-internet-delay_us").fill("45000")
+    rate.fill("2")
+    page.locator("#id_link-internet-delay_ms").fill("45")
     page.locator("#settings_section").get_by_role("button", name="Save").click()
 
     expect(page.locator("#settings_section .saved")).to_have_text("Saved.")

@@ -60,7 +60,7 @@ def test_it_refuses_a_missing_key(fork: Scenario, anonymous: Client) -> None:
 def test_it_refuses_a_wrong_key(fork: Scenario, anonymous: Client) -> None:
     assert anonymous.get(f"/s/{fork.slug}/edit/?key=nope").status_code == 403
     assert anonymous.get(f"/s/{fork.slug}/edit/?key={fork.edit_key.upper()}x").status_code == 403
-    data = settings_data(fork, {"link-internet-delay_us": 1, "key": "nope"})
+    data = settings_data(fork, {"link-internet-delay_ms": 1, "key": "nope"})
     assert anonymous.post(f"/s/{fork.slug}/edit/", data).status_code == 403
     fork.refresh_from_db()
     assert fork.topology.links.get(key="internet").delay_us == 20000
@@ -68,10 +68,10 @@ def test_it_refuses_a_wrong_key(fork: Scenario, anonymous: Client) -> None:
 
 @pytest.mark.django_db
 def test_it_accepts_the_key_in_post_data(fork: Scenario, anonymous: Client) -> None:
-    data = settings_data(fork, {"link-internet-delay_us": 1, "key": fork.edit_key})
+    data = settings_data(fork, {"link-internet-delay_ms": 1, "key": fork.edit_key})
 
     assert anonymous.post(f"/s/{fork.slug}/edit/", data).status_code == 302
-    assert fork.topology.links.get(key="internet").delay_us == 1
+    assert fork.topology.links.get(key="internet").delay_us == 1_000  # 1 ms
 
 
 @pytest.mark.django_db
@@ -80,7 +80,7 @@ def test_it_never_edits_a_builtin(builtins: None, owner_client: Client) -> None:
     assert owner_client.get("/s/default-drop/edit/").status_code == 403
     assert owner_client.get("/s/default-drop/edit/?key=").status_code == 403
     response = owner_client.post(
-        "/s/default-drop/edit/", settings_data(builtin, {"link-internet-delay_us": 1})
+        "/s/default-drop/edit/", settings_data(builtin, {"link-internet-delay_ms": 1})
     )
     assert response.status_code == 403
     assert "built-in scenario" in response.content.decode()
@@ -103,9 +103,9 @@ def test_it_saves_link_rate_delay_file_size_and_kinds(fork: Scenario, key_client
     data = settings_data(
         fork,
         {
-            "link-internet-rate_bps": 2_000_000,
-            "link-internet-delay_us": 40_000,
-            "flow-download-size_bytes": 5_000_000,
+            "link-internet-rate_mbps": 2,
+            "link-internet-delay_ms": 40,
+            "flow-download-size_mb": 5,
             "tunnel-bo-ho-kind": "nem",
             "node-ho-server-tcp_profile": "windows",
             "node-bo-asa-version": "8.4(2)",
@@ -123,6 +123,8 @@ def test_it_saves_link_rate_delay_file_size_and_kinds(fork: Scenario, key_client
     assert d["topology"]["tunnels"][0]["kind"] == "nem"
     assert d["topology"]["nodes"][3]["tcp_profile"] == "windows"
     assert d["topology"]["nodes"][1]["version"] == "8.4(2)"
+    page = key_client.get(f"/s/{fork.slug}/edit/").content.decode()
+    assert "internet: rate (Mbit/s)" in page and 'name="link-internet-rate_mbps" value="2"' in page
 
 
 @pytest.mark.django_db
@@ -130,14 +132,14 @@ def test_it_shows_an_error_next_to_a_bad_rate_and_saves_nothing(
     fork: Scenario, key_client: Client
 ) -> None:
     before = specs.scenario_to_dict(fork)
-    data = settings_data(fork, {"link-internet-rate_bps": 10, "flow-download-size_bytes": 7})
+    data = settings_data(fork, {"link-internet-rate_mbps": 0.00001, "flow-download-size_mb": 7})
 
     response = key_client.post(f"/s/{fork.slug}/edit/", data)
 
     assert response.status_code == 422
     html = response.content.decode()
-    errors = html[html.index('id="id_link-internet-rate_bps-errors"') :][:300]
-    assert "greater than or equal to 8000" in errors
+    errors = html[html.index('id="id_link-internet-rate_mbps-errors"') :][:300]
+    assert "greater than or equal to 0.008" in errors
     assert specs.scenario_to_dict(Scenario.objects.get(pk=fork.pk)) == before
 
 
@@ -157,7 +159,7 @@ def test_it_reports_an_engine_refusal_naming_the_node(fork: Scenario, key_client
 def test_it_returns_only_the_section_for_htmx_and_asks_for_a_redraw(
     fork: Scenario, key_client: Client
 ) -> None:
-    data = settings_data(fork, {"link-internet-delay_us": 30_000})
+    data = settings_data(fork, {"link-internet-delay_ms": 30})
 
     response = key_client.post(f"/s/{fork.slug}/edit/", data, **HX)
 
@@ -172,7 +174,7 @@ def test_it_returns_only_the_section_for_htmx_and_asks_for_a_redraw(
 
 @pytest.mark.django_db
 def test_it_returns_the_section_with_errors_for_htmx(fork: Scenario, key_client: Client) -> None:
-    data = settings_data(fork, {"link-internet-delay_us": -1})
+    data = settings_data(fork, {"link-internet-delay_ms": -1})
 
     response = key_client.post(f"/s/{fork.slug}/edit/", data, **HX)
 

@@ -174,7 +174,7 @@ def test_it_does_not_refresh_event_sections_after_a_settings_save(
     fork: Scenario, key_client: Client
 ) -> None:
     response = key_client.post(
-        f"/s/{fork.slug}/edit/", settings_data(fork, {"link-internet-delay_us": 9}), **HX
+        f"/s/{fork.slug}/edit/", settings_data(fork, {"link-internet-delay_ms": 9}), **HX
     )
 
     assert "hx-swap-oob" not in response.content.decode()

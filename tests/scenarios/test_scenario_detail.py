@@ -17,7 +17,7 @@ def test_it_shows_instructions_picture_and_actions(builtins: None, anonymous: Cl
     html = response.content.decode()
     assert response.status_code == 200
     assert scenario.title in html
-    assert "Watch DPD delete the SAs" in html
+    assert "at 2:00 the scenario cuts the internet path for 60 s" in html
     assert '<svg xmlns="http://www.w3.org/2000/svg"' in html
     assert 'role="img"' in html
     assert 'action="/s/default-drop/start/"' in html
@@ -49,3 +49,10 @@ def test_it_offers_edit_to_the_fork_holder(fork: Scenario, key_client: Client) -
 @pytest.mark.django_db
 def test_it_answers_404_for_an_unknown_slug(builtins: None, anonymous: Client) -> None:
     assert anonymous.get("/s/no-such-thing/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_the_seed_rule_says_what_s0_is(builtins: None, anonymous: Client) -> None:
+    html = anonymous.get("/s/default-drop/").content.decode()
+    assert "(S0, Configure)" in html
+    assert "Cisco TechNote 113014" in html

@@ -40,10 +40,7 @@ def post(client: Client, scenario: Scenario, **fields: str) -> int:
 def test_it_saves_a_question_a_challenge_and_hints(builtins: None) -> None:
     client = Client()
     scenario = fork(client)
-    assert (
-        "Teaching: question, challenge, hints"
-        in client.get(f"/s/{scenario.slug}/edit/").content.decode()
-    )
+    assert "The story and the teaching" in client.get(f"/s/{scenario.slug}/edit/").content.decode()
     status = post(
         client,
         scenario,
@@ -124,3 +121,28 @@ def test_builtin_challenges_round_trip_through_the_models(builtins: None) -> Non
         scenario = Scenario.objects.get(slug=slug)
         assert scenario.is_builtin
         assert specs.scenario_to_dict(scenario) == challenge_dict(slug)
+
+
+def test_a_fork_gets_its_own_name_and_can_change_its_story(builtins: None) -> None:
+    client = Client()
+    one, two = fork(client), fork(client)
+    assert one.title != two.title  # two forks never look the same in a list
+    assert one.title.startswith("The tunnel drops under a long download")
+    expect = {"flows": {"download": {"state": "running", "resumed": True}}}
+    status = post(
+        client,
+        one,
+        title="A 15-s outage: does the download notice?",
+        instructions="The path is cut for 15 s.",
+        explanation="DPD never gave up: nothing was deleted.",
+        expect=json.dumps(expect),
+    )
+    assert status == 302
+    one.refresh_from_db()
+    assert one.title == "A 15-s outage: does the download notice?"
+    assert one.instructions == "The path is cut for 15 s."
+    assert one.explanation == "DPD never gave up: nothing was deleted."
+    assert one.expect == expect
+    assert (
+        "A 15-s outage: does the download notice?" in client.get(f"/s/{one.slug}/").content.decode()
+    )

@@ -82,7 +82,7 @@ def test_both_ends_fails_when_the_outage_is_cancelled_or_the_lifetime_touched() 
 
 def test_both_ends_fails_when_ho_is_enabled_on_the_live_tunnel() -> None:
     verdict, _ = run("challenge-both-ends", [sysopt("ho-asa", 60)])
-    assert "state is 'aborted'" in failed(verdict)
+    assert "The download is dead" in failed(verdict)
 
 
 ENABLE_LIVE = [
@@ -101,7 +101,7 @@ def test_enable_live_passes_with_sysopt_clear_and_restart() -> None:
 
 def test_enable_live_fails_without_the_clear() -> None:
     verdict, _ = run("challenge-enable-live", ENABLE_LIVE[:2])
-    assert "state is 'aborted'" in failed(verdict)
+    assert "The download is dead" in failed(verdict)
 
 
 def test_enable_live_fails_when_acting_after_the_deadline_or_beyond_the_commands() -> None:
@@ -125,7 +125,7 @@ def test_udp_passes_with_the_sysopt_on_both_and_the_udp_conn_still_times_out() -
 
 def test_udp_fails_with_one_end_or_a_longer_udp_timeout() -> None:
     verdict, _ = run("challenge-udp", [sysopt("bo-asa", 5)])
-    assert "state is 'aborted'" in failed(verdict)
+    assert "The download is dead" in failed(verdict)
     log = typed("bo-asa", 5, *LOGIN, "conf t", "timeout udp 1:00:00", "end")
     verdict, _ = run("challenge-udp", [sysopt("ho-asa", 4), sysopt("bo-asa", 4), *log])
     assert "“timeout” is off limits" in failed(verdict)
@@ -140,7 +140,7 @@ def test_logging_passes_with_level_6_on_ho() -> None:
 def test_logging_fails_on_the_wrong_device_or_too_late() -> None:
     log = typed("bo-asa", 10, *LOGIN, "conf t", "logging buffered informational", "end")
     verdict, _ = run("challenge-logging", log)
-    assert "does not list '302014'" in failed(verdict)
+    assert "does not list “302014”" in failed(verdict)
     log = typed("ho-asa", 150, *LOGIN, "conf t", "logging buffered 6", "end")
     verdict, _ = run("challenge-logging", log)
     assert "deadline" in failed(verdict)
@@ -187,7 +187,7 @@ def test_pix_passes_when_the_refusal_is_shown_and_the_refused_line_is_no_command
 
 def test_pix_fails_without_trying_the_command_or_with_the_link_restored() -> None:
     verdict, _ = run("challenge-pix", [])
-    assert "refused 0 CLI line(s)" in failed(verdict)
+    assert "BO-PIX refused 0 line(s); the goal needs 1" in failed(verdict)
     log = typed("bo-pix", 10, *LOGIN, "conf t", "sysopt connection preserve-vpn-flows", "end")
     verdict, _ = run("challenge-pix", [*log, at(121, do="restore", link="internet")])
     assert "allowed controls: none" in failed(verdict)
@@ -221,3 +221,11 @@ def test_navigation_and_show_are_not_commands() -> None:
     d = challenge_dict("challenge-logging")
     log = typed("ho-asa", 1, *LOGIN, "show run", "sh logging", "conf t", "do show conn", "end")
     assert Replay(d, 1, log).commands == []
+
+
+def test_the_reasons_read_as_sentences_not_as_debug_output() -> None:
+    verdict, _ = run("challenge-both-ends", [])
+    assert verdict is not None
+    text = " ".join(verdict.reasons)
+    assert "The download never resumed." in text
+    assert "expected" not in text and "True" not in text and "'" not in text.replace("'s ", "")

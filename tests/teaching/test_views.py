@@ -98,11 +98,14 @@ def test_a_challenge_passes_or_fails_on_the_students_own_log_with_hints_one_by_o
     assert Attempt.objects.get(run=run).hints_shown == 2
 
     html = client.post(f"/runs/{run.id}/teaching/", {"action": "check"}, **HX).content.decode()
-    assert "Not yet" in html and "state is &#x27;aborted&#x27;" in html
+    assert "Not yet" in html and "The download is dead (the connection was reset)" in html
+    explanation = "with PRESERVE on its SAs it keeps the conn"
+    assert "The explanation comes with a pass" in html and explanation not in html
 
     log(run, 5, do="set_sysopt", device="bo-asa", option="preserve-vpn-flows", enabled=True)
     html = client.post(f"/runs/{run.id}/teaching/", {"action": "check"}, **HX).content.decode()
     assert "Passed" in html
+    assert "Why it works" in html and explanation in html
     assert Attempt.objects.get(run=run).passed is True
 
 
@@ -231,7 +234,7 @@ def test_the_dashboard_shows_predictions_verdicts_and_exports_them(builtins: Non
     assert rows[0]["challenge"] == "pass" and rows[1]["challenge"] == "fail"
     assert rows[0]["prediction_happened"] == "yes" and rows[1]["prediction_happened"] == "no"
     assert "sysopt connection preserve-vpn-flows" in rows[0]["commands"]
-    assert "state is 'aborted'" in rows[1]["why"]
+    assert "The download is dead" in rows[1]["why"]
 
 
 def test_the_instructor_pauses_all_runs_opens_one_read_only_and_broadcasts(
