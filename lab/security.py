@@ -8,10 +8,11 @@ every log handler the settings configure runs `RedactSecrets` first.
 
 from __future__ import annotations
 
+import csv
 import logging
 import re
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import IO, Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
@@ -176,3 +177,28 @@ class ContentSecurityPolicyMiddleware:
         if getattr(response, "xframe_options_exempt", False):
             policy["frame-ancestors"] = self.embed_ancestors
         return "; ".join(f"{name} {value}" for name, value in policy.items())
+
+
+# Cells a spreadsheet would run as a formula (OWASP "CSV injection").
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: Any) -> Any:
+    """A CSV cell that a spreadsheet shows as text: `=HYPERLINK(...)` becomes
+    `'=HYPERLINK(...)`. Numbers stay numbers (a negative number is not a formula)."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+class _SafeWriter:
+    def __init__(self, out: IO[str]) -> None:
+        self.writer = csv.writer(out)
+
+    def writerow(self, row: Iterable[Any]) -> Any:
+        return self.writer.writerow([csv_cell(c) for c in row])
+
+
+def safe_csv_writer(out: IO[str]) -> _SafeWriter:
+    """csv.writer whose cells pass through `csv_cell`."""
+    return _SafeWriter(out)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 from urllib.parse import urlencode
 
@@ -13,11 +14,12 @@ from django.views.decorators.http import require_GET, require_POST
 
 from lab import specs
 from lab.engine.pcap import CaptureError, export_pcap
+from lab.engine.spec import MAX_TIME_S
 from lab.engine.units import S
-from lab.live import frames, host, tokens
+from lab.live import capturelimits, frames, host, tokens
 from lab.live.consumers import SESSION_KEYS
 from lab.live.models import Run
-from lab.live.throttle import limit_run_starts
+from lab.live.throttle import client_address, limit_run_starts
 from lab.scenarios.models import Scenario
 from lab.teaching.views import panel_context
 
@@ -76,6 +78,8 @@ def run_page(request: HttpRequest, run_id: str) -> HttpResponse:
     role = run.role_of(token)
     if role is None or token is None:
         return _denied(request, "This browser holds no link for this run.")
+    if embed and role == tokens.CONTROL:  # an embed is for watching: never with controls
+        token, role = tokens.watch_token(token), tokens.WATCH
     rt = host.rebuild_run(run)
     renderer = frames.Renderer(rt)
     ctx = renderer.context(rt, speed=run.speed, epoch=run.epoch)
@@ -142,12 +146,16 @@ def _capture_request(run: Run, query: Any) -> tuple[dict[str, Any], dict[str, st
     for key in ("from_s", "to_s"):
         try:
             values[key] = float(values[key])
-            if values[key] < 0:
+            if not (math.isfinite(values[key]) and 0 <= values[key] <= MAX_TIME_S):
                 raise ValueError
         except (TypeError, ValueError):
-            errors[key] = "a number of seconds, 0 or more"
+            errors[key] = f"a number of seconds from 0 to {MAX_TIME_S}"
     if not errors and values["to_s"] <= values["from_s"]:
         errors["to_s"] = "must be after the start of the window"
+    if not errors:
+        window_s = values["to_s"] - values["from_s"]
+        if problem := capturelimits.size_problem(run.spec, values["link"], window_s):
+            errors["to_s"] = problem
     return values, errors
 
 
@@ -169,34 +177,56 @@ async def run_capture(request: HttpRequest, run_id: str) -> HttpResponse:
     if run is None:
         raise Http404("no such run")
     session_keys = await sync_to_async(lambda: request.session.get(SESSION_KEYS, {}))()
-    if run.role_of(session_keys.get(run.id)) is None:
+    role = run.role_of(session_keys.get(run.id))
+    if role is None:
         return await sync_to_async(_denied)(request, "This browser holds no link for this run.")
+    if role != tokens.CONTROL:
+        return await sync_to_async(_denied)(request, "Packet captures need the control link.")
     values, errors = _capture_request(run, request.GET)
+    address = client_address(request)
+    busy = "" if errors else capturelimits.slots().take(address)
+    if busy:
+        ctx = {"run": run, "values": values, "links": specs_links(run)}
+        ctx["errors"] = {"window": f"Try again in a moment: {busy}."}
+        return await sync_to_async(render)(request, "live/capture.html", ctx, status=429)
     if not errors:
-        actions = await sync_to_async(host.log_of)(run)
         try:
-            pcap, esp_sa = await sync_to_async(export_pcap, thread_sensitive=False)(
-                run.spec,
-                run.seed,
-                actions,
-                values["link"],
-                int(values["from_s"] * S),
-                int(values["to_s"] * S),
-            )
-        except CaptureError as exc:
-            errors["window"] = str(exc)
-        else:
-            name = f"{run.spec.get('slug', 'run')}-{run.id}-{values['link']}"
-            if request.GET.get("format") == "esp_sa":
-                if not esp_sa:
-                    errors["format"] = "this window holds no ESP: there is nothing to decrypt"
-                else:
-                    response = HttpResponse(esp_sa, content_type="text/plain; charset=utf-8")
-                    response["Content-Disposition"] = f'attachment; filename="{name}.pcap.esp_sa"'
-                    return response
-            if not errors:
-                response = HttpResponse(pcap, content_type="application/vnd.tcpdump.pcap")
-                response["Content-Disposition"] = f'attachment; filename="{name}.pcap"'
-                return response
+            response = await _capture(request, run, values, errors)
+        finally:
+            capturelimits.slots().give(address)
+        if response is not None:
+            return response
     ctx = {"run": run, "values": values, "errors": errors, "links": specs_links(run)}
     return await sync_to_async(render)(request, "live/capture.html", ctx, status=400)
+
+
+async def _capture(
+    request: HttpRequest, run: Run, values: dict[str, Any], errors: dict[str, str]
+) -> HttpResponse | None:
+    """The capture file as a download; None (with `errors` filled) when it cannot be made."""
+    actions = await sync_to_async(host.log_of)(run)
+    try:
+        pcap, esp_sa = await sync_to_async(export_pcap, thread_sensitive=False)(
+            run.spec,
+            run.seed,
+            actions,
+            values["link"],
+            int(values["from_s"] * S),
+            int(values["to_s"] * S),
+        )
+    except CaptureError as exc:
+        errors["window"] = str(exc)
+    else:
+        name = f"{run.spec.get('slug', 'run')}-{run.id}-{values['link']}"
+        if request.GET.get("format") == "esp_sa":
+            if not esp_sa:
+                errors["format"] = "this window holds no ESP: there is nothing to decrypt"
+            else:
+                response = HttpResponse(esp_sa, content_type="text/plain; charset=utf-8")
+                response["Content-Disposition"] = f'attachment; filename="{name}.pcap.esp_sa"'
+                return response
+        if not errors:
+            response = HttpResponse(pcap, content_type="application/vnd.tcpdump.pcap")
+            response["Content-Disposition"] = f'attachment; filename="{name}.pcap"'
+            return response
+    return None

@@ -77,9 +77,7 @@ def post_head(extra: str, kind: str = "multipart/form-data; boundary=xyz") -> by
 def test_a_declared_oversized_body_is_refused_before_it_is_sent(prod_server: LabServer) -> None:
     before = rss_kb(prod_server)
 
-    answer = exchange(
-        prod_server, post_head("Content-Length: 400000000\r\n"), iter([b"x" * 65536])
-    )
+    answer = exchange(prod_server, post_head("Content-Length: 400000000\r\n"), iter([b"x" * 65536]))
 
     assert answer.startswith(b"HTTP/1.1 413")
     assert f"at most {LIMIT} bytes".encode() in answer
@@ -106,7 +104,6 @@ def test_a_body_under_the_limit_still_reaches_the_app(prod_server: LabServer) ->
     head = post_head(f"Content-Length: {len(body)}\r\n", "application/x-www-form-urlencoded")
 
     answer = exchange(prod_server, head, iter([body]))
-
 
     assert answer.startswith(b"HTTP/1.1 403")  # CSRF: Django read it and answered
 
