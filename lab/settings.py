@@ -139,9 +139,11 @@ LAB_CLASS_JOINS_PER_CLASS_PER_MINUTE = env_int(
 LAB_LOGIN_FAILURES = env_int("LAB_LOGIN_FAILURES", default=5, minimum=1)
 LAB_LOGIN_WINDOW_S = env_int("LAB_LOGIN_WINDOW_S", default=300, minimum=1)
 
-# Packet captures: bytes one capture may hold (link rate x window, checked before it
-# starts), and how many are made at once per process and per client address.
-LAB_CAPTURE_MAX_BYTES = env_int("LAB_CAPTURE_MAX_BYTES", default=64_000_000, minimum=100_000)
+# Packet captures: bytes one capture may hold (link load x window, checked before it
+# starts; building one holds about 5x that at its peak), and how many are made at once
+# per process and per client address: at most about 2 x 5 x 48 MB per process (48 MB: the
+# capture form's default, 30 s of a 10 Mbit/s link, fits).
+LAB_CAPTURE_MAX_BYTES = env_int("LAB_CAPTURE_MAX_BYTES", default=48_000_000, minimum=100_000)
 LAB_CAPTURES_PER_PROCESS = env_int("LAB_CAPTURES_PER_PROCESS", default=2, minimum=1)
 LAB_CAPTURES_PER_ADDRESS = env_int("LAB_CAPTURES_PER_ADDRESS", default=1, minimum=1)
 

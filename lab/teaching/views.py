@@ -119,17 +119,16 @@ def class_join(request: HttpRequest, code: str = "") -> HttpResponse:
         if student is not None:  # joined already: back to their own run
             return HttpResponseRedirect(reverse("run", args=[student.attempt.run_id]))
     if request.method == "POST":
-        error, status = throttle.refuse_join(request, code), 429
+        error = throttle.refuse_join(request, code)
         if not error and session is not None and name:
-            refused = throttle.refuse_run_start(request)
+            refused = throttle.refuse_run_start(request)  # a join starts a run
             error = refused.content.decode().strip() if refused is not None else ""
-        if error:
-            pass
-        elif not name:  # asked first, so a right code and a wrong one answer alike
-            error, status = "Type the name your instructor will see.", 422
-        elif session is None:
-            error, status = "No class has that code.", 422
-        else:
+        status = 429 if error else 422
+        if not error and not name:  # asked first: a right code and a wrong one answer alike
+            error = "Type the name your instructor will see."
+        elif not error and session is None:
+            error = "No class has that code."
+        elif not error:
             participant, token, run_token = session.join(name)
             access.remember_student(request, session.code, token)
             access.remember_run(request, participant.attempt.run_id, run_token)
