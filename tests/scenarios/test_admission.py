@@ -170,13 +170,32 @@ NUMERIC_PATHS = [
     "topology.nodes.0.tcp_retries2",
 ]
 
+# In-range values, so that about half the generated scenarios validate and must then run.
+PLAUSIBLE = {
+    "until_s": st.floats(min_value=1, max_value=5_000),
+    "seed": st.integers(min_value=0, max_value=2**53),
+    "flows.0.start_s": st.floats(min_value=0, max_value=3_000),
+    "flows.0.size_bytes": st.integers(min_value=1, max_value=10**10),
+    "events.0.at_s": st.floats(min_value=0, max_value=3_000),
+    "events.0.for_s": st.floats(min_value=0.001, max_value=600),
+    "topology.links.0.rate_bps": st.integers(min_value=8_000, max_value=10**10),
+    "topology.links.1.delay_us": st.integers(min_value=0, max_value=60 * S),
+    "topology.links.2.buffer_bytes": st.integers(min_value=1_500, max_value=2**26),
+    "topology.links.1.loss": st.floats(min_value=0, max_value=0.5),
+    "topology.nodes.1.tcp_retries2": st.integers(min_value=1, max_value=255),
+}
+CHANGE = st.one_of(
+    st.sampled_from(sorted(PLAUSIBLE)).flatmap(lambda p: st.tuples(st.just(p), PLAUSIBLE[p])),
+    st.tuples(st.sampled_from(NUMERIC_PATHS), NUMBERS),
+)
+
 
 @settings(
-    max_examples=60,
+    max_examples=100,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
-@given(st.lists(st.tuples(st.sampled_from(NUMERIC_PATHS), NUMBERS), min_size=1, max_size=4))
+@given(st.lists(CHANGE, min_size=1, max_size=4))
 def test_generated_scenarios_validate_and_run_or_are_refused(
     changes: list[tuple[str, Any]],
 ) -> None:
