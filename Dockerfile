@@ -22,8 +22,10 @@ RUN pip install --no-cache-dir -r requirements.txt
 
 COPY . .
 # collectstatic imports settings, which need a SECRET_KEY when DEBUG is off; this
-# throwaway key exists only for this build step and is not kept in the image.
-RUN SECRET_KEY=collectstatic-build-step-only python manage.py collectstatic --noinput
+# throwaway key exists only for this build step and is not kept in the image. `./dev
+# serve` runs it again at start (DEBUG=0), as user lab: it owns the directory.
+RUN SECRET_KEY=collectstatic-build-step-only python manage.py collectstatic --noinput \
+    && chown -R lab:lab staticfiles
 
 USER lab
 VOLUME ["/data"]

@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/fuzz.py                       # 10,000 frames, 1,000 posts
     .venv/bin/python benchmarks/fuzz.py --frames 500 --posts 100
     .venv/bin/python benchmarks/fuzz.py --url http://127.0.0.1:8000   # a running server
+    .venv/bin/python benchmarks/fuzz.py --quick --json stress.json    # a short sanity run
 
 (`./dev stress` runs the first.) Without --url it starts its own server, as users run it
 (migrate, loadscenarios, daphne on a free loopback port, SQLite and the in-memory layer;
@@ -13,7 +14,12 @@ must be answered with an error frame on a socket that stays open; and posts host
 (no CSRF token, garbage and oversized configs and scenario files, deep JSON, bad editor
 fields, bodies over the size limit), none of which may get a 5xx. Then it checks the run
 still works (an action is logged and shown), its clock never went back, /healthz is 200,
-and the server logged no traceback. Exit status 0 when all holds; figures on stdout.
+and the server logged no traceback. Then the isolation load of benchmarks/_stress_load.py
+(dense and syslog-bomb runs at 1x and max, a 60-flow run, bursts of captures and checks,
+oversized and chunked bodies, hypothesis-generated scenarios and editor posts) next to
+one normal run, with the goal lines: >= 95 % of its frames, no gap over 1 s, 0 5xx, 0
+tracebacks, peak RSS under 1 GB (`--json FILE` writes them as goal, value, met).
+Exit status 0 when all holds; figures on stdout.
 """
 
 from __future__ import annotations
@@ -43,6 +49,9 @@ from typing import Any
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _stress_load  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
 SOCKETS = 20
 PER_SOCKET_PER_S = 40  # under the consumer's flood limit (50/s): every frame is parsed
@@ -60,6 +69,10 @@ class Server:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {**os.environ, "LAB_DATA_DIR": str(data_dir), "PYTHONUNBUFFERED": "1"}
+        # One client address plays every user here: lift the per-address limits (they are
+        # tested on their own) so the load actually reaches the server.
+        self.env.setdefault("LAB_RUN_STARTS_PER_MINUTE", "10000")
+        self.env.setdefault("LAB_COPIES_PER_MINUTE", "10000")
         self.env.pop("DJANGO_SETTINGS_MODULE", None)
         self.log = data_dir / "server.log"
         self.proc: subprocess.Popen[bytes] | None = None
@@ -146,8 +159,8 @@ class Browser:
         return self.request(path, body, headers)
 
 
-def start_run(b: Browser) -> tuple[str, str, str]:
-    status, page, url = b.post("/s/default-drop/start/", {}, referer="/s/default-drop/")
+def start_run(b: Browser, slug: str = "default-drop") -> tuple[str, str, str]:
+    status, page, url = b.post(f"/s/{slug}/start/", {}, referer=f"/s/{slug}/")
     assert status == 200, f"starting a run: HTTP {status}"
     run_id = urllib.parse.urlsplit(url).path.strip("/").split("/")[1]
 
@@ -346,7 +359,9 @@ def server_log_problems(log: Path | None) -> list[str]:
     return [line for line in text.splitlines() if "Traceback" in line or "Exception inside" in line]
 
 
-def run(url: str | None, frames_n: int, posts_n: int) -> tuple[dict[str, Any], list[str]]:
+def run(
+    url: str | None, frames_n: int, posts_n: int, *, quick: bool = False
+) -> tuple[dict[str, Any], list[str]]:
     server = None
     tmp = None
     if url is None:
@@ -361,6 +376,7 @@ def run(url: str | None, frames_n: int, posts_n: int) -> tuple[dict[str, Any], l
         started = time.monotonic()
         form_stats = fuzz_forms(url, posts_n)
         form_s = time.monotonic() - started
+        load = _stress_load.stress(url, Browser, start_run, quick=quick)
         with urllib.request.urlopen(url + "/healthz", timeout=10) as r:
             health = r.status
         problems = []
@@ -379,7 +395,15 @@ def run(url: str | None, frames_n: int, posts_n: int) -> tuple[dict[str, Any], l
             problems.append(f"/healthz answered {health}")
         if server is not None and server.proc is not None and server.proc.poll() is not None:
             problems.append("the server died")
-        problems += server_log_problems(server.log if server else None)
+        tracebacks = server_log_problems(server.log if server else None)
+        problems += tracebacks
+        goals = _stress_load.report(
+            load,
+            server.log if server else None,
+            server.proc.pid if server and server.proc else None,
+            len(tracebacks),
+        )
+        problems += [f"goal not met: {g['goal']} ({g['value']})" for g in goals if not g["met"]]
         figures = {
             "frames": ws_stats["frames sent"],
             "frames_per_s": round(ws_stats["frames sent"] / ws_s, 1),
@@ -388,6 +412,12 @@ def run(url: str | None, frames_n: int, posts_n: int) -> tuple[dict[str, Any], l
             "posts_per_s": round(form_stats["posts sent"] / form_s, 1),
             "websocket": dict(sorted(ws_stats.items())),
             "forms": dict(sorted(form_stats.items())),
+            "stress": {
+                "normal_run": load["frames"],
+                "notes": load["notes"],
+                "http": dict(sorted(load["tally"].statuses.items())),
+            },
+            "goals": goals,
         }
         return figures, problems
     finally:
@@ -402,9 +432,21 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--frames", type=int, default=10_000)
     p.add_argument("--posts", type=int, default=1_000)
     p.add_argument("--url", help="fuzz this running server instead of starting one")
+    p.add_argument(
+        "--quick",
+        action="store_true",
+        help="a short sanity run (500 frames, 100 posts, 10 s of load)",
+    )
+    p.add_argument("--json", metavar="FILE", help="write the goal lines (goal, value, met) here")
     args = p.parse_args(argv)
-    figures, problems = run(args.url, args.frames, args.posts)
-    print(json.dumps(figures, indent=2))
+    if args.quick:
+        args.frames, args.posts = min(args.frames, 500), min(args.posts, 100)
+    figures, problems = run(args.url, args.frames, args.posts, quick=args.quick)
+    print(json.dumps(figures, indent=2, default=str))
+    for g in figures["goals"]:
+        print(f"goal: {g['goal']}: {g['value']} -> {'met' if g['met'] else 'NOT MET'}")
+    if args.json:
+        Path(args.json).write_text(json.dumps(figures["goals"], indent=2, default=str) + "\n")
     for line in problems:
         print("PROBLEM:", line)
     print("fuzz:", "FAILED" if problems else "ok")

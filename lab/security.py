@@ -8,10 +8,11 @@ every log handler the settings configure runs `RedactSecrets` first.
 
 from __future__ import annotations
 
+import csv
 import logging
 import re
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import IO, Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
@@ -46,13 +47,81 @@ class RedactSecrets(logging.Filter):
         return True
 
 
+def too_large_text(limit: int, size: int | None) -> str:
+    what = f"{size} bytes" if size is not None else f"over {limit} bytes"
+    return (
+        f"Request too large: {what}; this server accepts at most {limit} bytes "
+        f"per request (configs and scenario files included).\n"
+    )
+
+
 def _too_large(limit: int, size: int) -> HttpResponse:
     return HttpResponse(
-        f"Request too large: {size} bytes; this server accepts at most {limit} bytes "
-        f"per request (configs and scenario files included).\n",
-        status=413,
-        content_type="text/plain; charset=utf-8",
+        too_large_text(limit, size), status=413, content_type="text/plain; charset=utf-8"
     )
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class BodyLimit:
+    """ASGI middleware: a body over `limit` bytes is refused with 413 before the app
+    reads it: at once when Content-Length says so, else (chunked) as soon as the chunks
+    received cross the limit. Django's ASGI handler would otherwise spool it all first.
+    (daphne buffers bodies itself before calling any app: lab.daphneguard covers that.)"""
+
+    def __init__(self, app: Any, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length = dict(scope.get("headers", [])).get(b"content-length")
+        if length is not None:
+            try:
+                size = int(length)
+            except ValueError:
+                await _plain(send, 400, "Bad Content-Length.\n")
+                return
+            if size > self.limit:
+                await _plain(send, 413, too_large_text(self.limit, size))
+                return
+        received = 0
+        started = False
+
+        async def counted_receive() -> Any:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.limit:
+                    raise _TooLarge
+            return message
+
+        async def watched_send(message: Any) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counted_receive, watched_send)
+        except _TooLarge:
+            if not started:
+                await _plain(send, 413, too_large_text(self.limit, None))
+
+
+async def _plain(send: Any, status: int, text: str) -> None:
+    body = text.encode()
+    headers = [
+        (b"content-type", b"text/plain; charset=utf-8"),
+        (b"content-length", str(len(body)).encode()),
+        (b"connection", b"close"),
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 class RequestSizeMiddleware:
@@ -108,3 +177,28 @@ class ContentSecurityPolicyMiddleware:
         if getattr(response, "xframe_options_exempt", False):
             policy["frame-ancestors"] = self.embed_ancestors
         return "; ".join(f"{name} {value}" for name, value in policy.items())
+
+
+# Cells a spreadsheet would run as a formula (OWASP "CSV injection").
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: Any) -> Any:
+    """A CSV cell that a spreadsheet shows as text: `=HYPERLINK(...)` becomes
+    `'=HYPERLINK(...)`. Numbers stay numbers (a negative number is not a formula)."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+class _SafeWriter:
+    def __init__(self, out: IO[str]) -> None:
+        self.writer = csv.writer(out)
+
+    def writerow(self, row: Iterable[Any]) -> Any:
+        return self.writer.writerow([csv_cell(c) for c in row])
+
+
+def safe_csv_writer(out: IO[str]) -> _SafeWriter:
+    """csv.writer whose cells pass through `csv_cell`."""
+    return _SafeWriter(out)

@@ -127,9 +127,36 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = LAB_MAX_REQUEST_BYTES
 FILE_UPLOAD_MAX_MEMORY_SIZE = LAB_MAX_REQUEST_BYTES
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
 
-# Rate limits on starting runs (POST /s/<slug>/start/), shared across processes by Redis.
+# Rate limits on starting runs (Start, class joins, broadcasts), shared across processes
+# by Redis; on new scenario copies (fork, import) and class joins; on failed logins.
 LAB_RUN_STARTS_PER_MINUTE = env_int("LAB_RUN_STARTS_PER_MINUTE", default=30, minimum=1)
 LAB_RUN_STARTS_TOTAL_PER_MINUTE = env_int("LAB_RUN_STARTS_TOTAL_PER_MINUTE", default=600, minimum=1)
+LAB_COPIES_PER_MINUTE = env_int("LAB_COPIES_PER_MINUTE", default=30, minimum=1)
+LAB_CLASS_JOINS_PER_MINUTE = env_int("LAB_CLASS_JOINS_PER_MINUTE", default=10, minimum=1)
+LAB_CLASS_JOINS_PER_CLASS_PER_MINUTE = env_int(
+    "LAB_CLASS_JOINS_PER_CLASS_PER_MINUTE", default=120, minimum=1
+)
+LAB_LOGIN_FAILURES = env_int("LAB_LOGIN_FAILURES", default=5, minimum=1)
+LAB_LOGIN_WINDOW_S = env_int("LAB_LOGIN_WINDOW_S", default=300, minimum=1)
+
+# Packet captures: bytes one capture may hold (link load x window, checked before it
+# starts; building one holds about 5x that at its peak), and how many are made at once
+# per process and per client address: at most about 2 x 5 x 48 MB per process (48 MB: the
+# capture form's default, 30 s of a 10 Mbit/s link, fits).
+LAB_CAPTURE_MAX_BYTES = env_int("LAB_CAPTURE_MAX_BYTES", default=48_000_000, minimum=100_000)
+LAB_CAPTURES_PER_PROCESS = env_int("LAB_CAPTURES_PER_PROCESS", default=2, minimum=1)
+LAB_CAPTURES_PER_ADDRESS = env_int("LAB_CAPTURES_PER_ADDRESS", default=1, minimum=1)
+
+# Mail (password resets): Django's SMTP settings; an unsent mail is one logged line
+# (lab.web.accounts.QuietSmtpBackend), never a traceback and a 500.
+EMAIL_BACKEND = "lab.web.accounts.QuietSmtpBackend"
+EMAIL_HOST = env_str("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", default=25, minimum=1)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=False)
+EMAIL_TIMEOUT = 10
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", default="webmaster@localhost")
 
 # Logging: everything to stderr, with run tokens (`?key=...`) and other secrets blanked
 # out of every line by lab.security.RedactSecrets, whoever logs it.

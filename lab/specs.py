@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 
+from lab.engine import admission
 from lab.engine import spec as engine_spec
 from lab.engine import topology as engine_topology_module
 from lab.engine.commands import command_from_dict
@@ -173,6 +174,9 @@ def validate(d: Any) -> engine_spec.Scenario:
     flow and tunnel needs a path) and checks each scripted event as a command against it
     (a known `do`, its fields, an existing link, device or flow), so a saved scenario always
     starts. Events are checked in the file's order; the error path is `events[i]`.
+    Last, admission (lab.engine.admission) refuses what a run cannot play: too many
+    rekeys a second, too many engine events a second, or an engine failure in the first
+    simulated minutes, so a scenario that validates runs.
     """
     parsed = engine_spec.parse_scenario(d)
     parse_teaching(d.get("teaching"), d)
@@ -184,6 +188,8 @@ def validate(d: Any) -> engine_spec.Scenario:
             command_from_dict(action).validate(sim)
         except CommandError as exc:
             raise SpecError(f"events[{i}]", str(exc)) from None
+    admission.check_rekeys(sim)
+    admission.probe(sim)
     return parsed
 
 

@@ -30,8 +30,11 @@ from .units import bytes_at_rate, time_for_bytes
 
 
 def round_trip_us(links: Mapping[str, Link], path: Sequence[str]) -> int:
-    """Base RTT of a path: its links' one-way delays, both ways (no queueing)."""
-    return 2 * sum(links[x].delay_us for x in path)
+    """Base RTT of a path: its links' one-way delays, both ways (no queueing).
+
+    At least 1 µs: a path whose links all have zero delay still takes time to cross
+    (rates are divided by the RTT, and a zero RTT would divide by zero)."""
+    return max(1, 2 * sum(links[x].delay_us for x in path))
 
 
 @dataclass

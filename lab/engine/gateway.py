@@ -6,7 +6,8 @@ this module only holds it and formats what the device prints about it.
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, deque
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -93,13 +94,45 @@ class SideSa:
     zeroed: SaTraffic = field(default_factory=SaTraffic)  # at `clear crypto ipsec sa counters`
 
 
+# Bytes a buffered line costs beyond its text (the ASA's own accounting is undocumented [U]).
+LOG_LINE_OVERHEAD = 16
+
+
+class LogBuffer:
+    """The syslog buffer: lines oldest first, with a running byte count so trimming to
+    `logging buffer-size` costs O(1) per line however big the buffer is."""
+
+    def __init__(self) -> None:
+        self._lines: deque[LogLine] = deque()
+        self.size = 0  # bytes held (text + LOG_LINE_OVERHEAD per line)
+
+    def append(self, line: LogLine, limit: int) -> None:
+        self._lines.append(line)
+        self.size += len(line.text) + LOG_LINE_OVERHEAD
+        while self._lines and self.size > limit:
+            self.size -= len(self._lines.popleft().text) + LOG_LINE_OVERHEAD
+
+    def clear(self) -> None:
+        self._lines.clear()
+        self.size = 0
+
+    def __iter__(self) -> Iterator[LogLine]:
+        return iter(self._lines)
+
+    def __len__(self) -> int:
+        return len(self._lines)
+
+    def __bool__(self) -> bool:
+        return bool(self._lines)
+
+
 @dataclass
 class Gateway:
     node: Node
     cfg: AsaConfig | None
     start_clock: str
     conns: dict[tuple[str, int], Conn] = field(default_factory=dict)
-    buffer: list[LogLine] = field(default_factory=list)
+    buffer: LogBuffer = field(default_factory=LogBuffer)
     asp_drops: Counter[str] = field(default_factory=Counter)
     sas: dict[str, SideSa] = field(default_factory=dict)  # tunnel id -> current SA
     ike_up: dict[str, int] = field(default_factory=dict)  # tunnel id -> IKE SA created at
@@ -148,18 +181,11 @@ class Gateway:
     def log(self, t_us: int, msg_id: int, **fields: object) -> LogLine:
         line = make_line(t_us, self.id, msg_id, **fields)
         if self.accepts(line.severity):
-            self.buffer.append(line)
+            assert self.cfg is not None
+            # The buffer holds `logging buffer-size` bytes (4096 by default), oldest out.
+            self.buffer.append(line, self.cfg.logging.buffer_size)
             self.logged += 1
-            self._trim()
         return line
-
-    def _trim(self) -> None:
-        """The buffer holds `logging buffer-size` bytes (4096 by default), oldest out."""
-        assert self.cfg is not None
-        limit = self.cfg.logging.buffer_size
-        total = sum(len(x.text) + 16 for x in self.buffer)
-        while self.buffer and total > limit:
-            total -= len(self.buffer.pop(0).text) + 16
 
     # -- conns -------------------------------------------------------------------------
 

@@ -11,13 +11,30 @@ import copy
 import dataclasses
 import ipaddress
 import json
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import SpecError
-from .units import seconds
+from .units import S, seconds
 
 FORMAT_VERSION = 1
+
+# --- admission limits: what one run of this lab can play ------------------------------
+# Lab choices [U] (README "Hardening"): generous for teaching, far inside what the
+# databases store (SQLite/PostgreSQL bigint < 2^63; times are kept in µs) and what a
+# browser's JSON reads exactly (2^53).
+MAX_INT = 2**53
+MAX_DEPTH = 32  # nesting of any JSON value in a scenario (teaching, expect, variants)
+MAX_TIME_S = 30 * 86_400  # every time in a scenario: 30 simulated days
+LINK_RATE_MAX_BPS = 10_000_000_000  # 10 Gbit/s
+LINK_DELAY_MAX_US = 60 * S  # one way; the delay_ms command allows the same
+LINK_BUFFER_MAX_BYTES = 64 * 1024 * 1024
+FLOW_SIZE_MAX_BYTES = 10**13  # 10 TB: a download of days at 10 Gbit/s
+TCP_RETRIES2_MAX = 255  # Linux accepts 0..255 (ip-sysctl.rst); the lab needs at least 1
+SEED_MAX = 2**63 - 1
+MAX_ITEMS = {"sites": 20, "nodes": 100, "links": 200, "tunnels": 50, "flows": 100}
+MAX_EVENTS = 200  # scripted events; the editor's row limit too
 
 NODE_KINDS = ("client", "server", "asa", "router", "gateway", "ra-client")
 GATEWAY_KINDS = ("asa", "gateway", "ra-client")
@@ -151,6 +168,10 @@ def _get(
     where = f"{path}.{key}" if path else key
     if kind is int and isinstance(value, bool):
         raise SpecError(where, f"must be an integer, got {value!r}")
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_INT:
+        raise SpecError(where, f"is too large: at most {MAX_INT} (2^53)")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise SpecError(where, f"must be a finite number, got {value!r}")
     if kind is float and isinstance(value, int) and not isinstance(value, bool):
         value = float(value)
     if not isinstance(value, kind):
@@ -174,9 +195,11 @@ def _ident(d: dict[str, Any], path: str) -> str:
     return value
 
 
-def _positive(value: int, where: str, minimum: int = 1) -> int:
+def _positive(value: int, where: str, minimum: int = 1, maximum: int = MAX_INT) -> int:
     if value < minimum:
         raise SpecError(where, f"must be at least {minimum}, got {value}")
+    if value > maximum:
+        raise SpecError(where, f"must be at most {maximum}, got {value}")
     return value
 
 
@@ -188,14 +211,47 @@ def _address(value: str, where: str) -> str:
     return value
 
 
-def _secs(d: dict[str, Any], key: str, path: str, default: Any = ...) -> int | None:
+def _secs(
+    d: dict[str, Any], key: str, path: str, default: Any = ..., *, optional: bool = False
+) -> int | None:
+    """A time in seconds as µs: finite, 0..MAX_TIME_S; null only where `optional`."""
+    where = f"{path}.{key}" if path else key
     value = _get(d, key, path, (int, float, type(None)), default)
     if value is None:
-        return None
-    where = f"{path}.{key}" if path else key
-    if value < 0:
-        raise SpecError(where, f"must not be negative, got {value}")
+        if optional:
+            return None
+        raise SpecError(where, "must be a number of seconds, got null")
+    if not 0 <= value <= MAX_TIME_S:
+        raise SpecError(where, f"must be between 0 and {MAX_TIME_S} s (30 days), got {value}")
     return seconds(value)
+
+
+def check_json(value: Any, where: str = "", depth: int = 0) -> None:
+    """Every number finite and at most 2^53, nesting at most MAX_DEPTH, keys text.
+
+    Runs over the whole decoded file first, so free-form parts (expect, variants,
+    teaching) cannot smuggle NaN, 5,000-digit integers or deep nesting to the database.
+    """
+    if depth > MAX_DEPTH:
+        raise SpecError(where, f"is nested too deeply (at most {MAX_DEPTH} levels)")
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return
+    if isinstance(value, int):
+        if abs(value) > MAX_INT:
+            raise SpecError(where, f"is too large: at most {MAX_INT} (2^53)")
+    elif isinstance(value, float):
+        if not math.isfinite(value):
+            raise SpecError(where, f"must be a finite number, got {value!r}")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise SpecError(where, f"keys must be text, got {key!r}")
+            check_json(item, f"{where}.{key}" if where else key, depth + 1)
+    elif isinstance(value, (list, tuple)):
+        for i, item in enumerate(value):
+            check_json(item, f"{where}[{i}]", depth + 1)
+    else:
+        raise SpecError(where, f"is not a JSON value ({type(value).__name__})")
 
 
 def _parse_node(d: Any, path: str, sites: set[str]) -> Node:
@@ -237,7 +293,7 @@ def _parse_node(d: Any, path: str, sites: set[str]) -> Node:
         _get(d, "tcp_profile", path, str, "linux"), TCP_PROFILES, f"{path}.tcp_profile"
     )
     retries2 = _get(d, "tcp_retries2", path, int, 15)
-    _positive(retries2, f"{path}.tcp_retries2")
+    _positive(retries2, f"{path}.tcp_retries2", 1, TCP_RETRIES2_MAX)
     return Node(
         id=node_id,
         kind=kind,
@@ -274,10 +330,20 @@ def _parse_link(d: Any, path: str, nodes: dict[str, Node]) -> Link:
         id=_ident(d, path),
         a=ends[0],
         b=ends[1],
-        rate_bps=_positive(_get(d, "rate_bps", path, int, 100_000_000), f"{path}.rate_bps", 8_000),
-        delay_us=_positive(_get(d, "delay_us", path, int, 1_000), f"{path}.delay_us", 0),
+        rate_bps=_positive(
+            _get(d, "rate_bps", path, int, 100_000_000),
+            f"{path}.rate_bps",
+            8_000,
+            LINK_RATE_MAX_BPS,
+        ),
+        delay_us=_positive(
+            _get(d, "delay_us", path, int, 1_000), f"{path}.delay_us", 0, LINK_DELAY_MAX_US
+        ),
         buffer_bytes=_positive(
-            _get(d, "buffer_bytes", path, int, 65_536), f"{path}.buffer_bytes", 1_500
+            _get(d, "buffer_bytes", path, int, 65_536),
+            f"{path}.buffer_bytes",
+            1_500,
+            LINK_BUFFER_MAX_BYTES,
         ),
         loss=loss,
     )
@@ -301,16 +367,16 @@ def _parse_flow(d: Any, path: str, nodes: dict[str, Node]) -> Flow:
     size = _get(d, "size_bytes", path, int, 0)
     rate = _get(d, "rate_bps", path, int, 0)
     if proto == "tcp":
-        _positive(size, f"{path}.size_bytes")
+        _positive(size, f"{path}.size_bytes", 1, FLOW_SIZE_MAX_BYTES)
     else:
-        _positive(rate, f"{path}.rate_bps", 8_000)
+        _positive(rate, f"{path}.rate_bps", 8_000, LINK_RATE_MAX_BPS)
     ports = {}
     for key, default in (("server_port", 80), ("client_port", 1135)):
         ports[key] = _get(d, key, path, int, default)
         if not 1 <= ports[key] <= 65535:
             raise SpecError(f"{path}.{key}", f"must be a port 1..65535, got {ports[key]}")
     start = _secs(d, "start_s", path, 0)
-    stop = _secs(d, "stop_s", path, None)
+    stop = _secs(d, "stop_s", path, None, optional=True)
     assert start is not None
     if stop is not None and stop <= start:
         raise SpecError(f"{path}.stop_s", "must be after start_s")
@@ -338,6 +404,10 @@ def _unique(items: list[Any], path: str) -> None:
 
 def _list(d: dict[str, Any], key: str, path: str, default: Any = ...) -> list[Any]:
     value: list[Any] = _get(d, key, path, list, default)
+    limit = MAX_EVENTS if key == "events" else MAX_ITEMS.get(key)
+    if limit is not None and len(value) > limit:
+        where = f"{path}.{key}" if path else key
+        raise SpecError(where, f"has {len(value)} items; a scenario may have at most {limit}")
     return value
 
 
@@ -387,6 +457,7 @@ def parse_scenario(d: Any) -> Scenario:
     """Validate a decoded scenario file; raise SpecError naming the first bad field."""
     if not isinstance(d, dict):
         raise SpecError("", "a scenario must be a JSON object")
+    check_json(d)
     fmt = _get(d, "format", "", int, FORMAT_VERSION)
     if fmt != FORMAT_VERSION:
         raise SpecError(
@@ -406,6 +477,10 @@ def parse_scenario(d: Any) -> Scenario:
         action = {k: v for k, v in e.items() if k != "at_s"}
         if "do" not in action:
             raise SpecError(f"{where}.do", "is required")
+        if not isinstance(action["do"], str):
+            raise SpecError(f"{where}.do", f"must be a command name, got {action['do']!r}")
+        if "for_s" in action:
+            _secs(action, "for_s", where, optional=True)
         events.append(Event(at, action))
     until = _secs(d, "until_s", "", 3600)
     assert until is not None
@@ -423,7 +498,7 @@ def parse_scenario(d: Any) -> Scenario:
         flows=tuple(flows),
         events=tuple(sorted(events, key=lambda e: e.at_us)),
         until_us=_positive(until, "until_s"),
-        seed=_get(d, "seed", "", int, 1),
+        seed=_positive(_get(d, "seed", "", int, 1), "seed", 0, SEED_MAX),
         teaches=_get(d, "teaches", "", str, ""),
         rule=_get(d, "rule", "", str, ""),
         topic=_get(d, "topic", "", str, ""),

@@ -1,11 +1,14 @@
 """Rate limits: a token bucket per connection or run (at most `rate` actions a second on
-average, bursts up to `burst`) and a windowed limit on run starts shared by processes."""
+average, bursts up to `burst`), windowed limits shared by processes (run starts, by any
+path that creates a run; scenario copies; class joins), and `Slots`, a cap on work done
+at once in this process (packet captures)."""
 
 from __future__ import annotations
 
 import functools
 import logging
 import time
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
@@ -65,28 +68,96 @@ def client_address(request: HttpRequest) -> str:
     return str(request.META.get("REMOTE_ADDR") or "unknown")
 
 
+def too_many(text: str, wait: int) -> HttpResponse:
+    response = HttpResponse(
+        f"{text} Try again in {wait} s.\n", status=429, content_type="text/plain; charset=utf-8"
+    )
+    response["Retry-After"] = str(wait)
+    return response
+
+
+def refuse_run_start(request: HttpRequest) -> HttpResponse | None:
+    """Count one run start (any path that creates a run: Start, class joins, broadcasts):
+    LAB_RUN_STARTS_PER_MINUTE per client address and LAB_RUN_STARTS_TOTAL_PER_MINUTE in
+    all; over either, a 429 that says when to retry; None: go ahead."""
+    per_client = WindowLimit("run-start", int(settings.LAB_RUN_STARTS_PER_MINUTE))
+    total = WindowLimit("run-start-all", int(settings.LAB_RUN_STARTS_TOTAL_PER_MINUTE))
+    for limit, who, what in (
+        (per_client, client_address(request), "from this address"),
+        (total, "all", "on this server"),
+    ):
+        wait = limit.hit(who)
+        if wait is not None:
+            return too_many(f"Too many runs started {what}: at most {limit.limit} a minute.", wait)
+    return None
+
+
 def limit_run_starts(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """POSTs that start runs: LAB_RUN_STARTS_PER_MINUTE per client address and
-    LAB_RUN_STARTS_TOTAL_PER_MINUTE in all; over either, a 429 that says when to retry."""
+    """A view whose POSTs start runs: `refuse_run_start` first (GETs are not counted)."""
 
     @functools.wraps(view)
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        per_client = WindowLimit("run-start", int(settings.LAB_RUN_STARTS_PER_MINUTE))
-        total = WindowLimit("run-start-all", int(settings.LAB_RUN_STARTS_TOTAL_PER_MINUTE))
-        for limit, who, what in (
-            (per_client, client_address(request), "from this address"),
-            (total, "all", "on this server"),
-        ):
-            wait = limit.hit(who)
-            if wait is not None:
-                response = HttpResponse(
-                    f"Too many runs started {what}: at most {limit.limit} a minute. "
-                    f"Try again in {wait} s.\n",
-                    status=429,
-                    content_type="text/plain; charset=utf-8",
-                )
-                response["Retry-After"] = str(wait)
-                return response
+        if request.method == "POST":
+            refused = refuse_run_start(request)
+            if refused is not None:
+                return refused
         return view(request, *args, **kwargs)
 
     return wrapped
+
+
+def limit_copies(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """POSTs that save a new scenario (fork, import): LAB_COPIES_PER_MINUTE per address."""
+
+    @functools.wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.method == "POST":
+            limit = WindowLimit("copy", int(settings.LAB_COPIES_PER_MINUTE))
+            wait = limit.hit(client_address(request))
+            if wait is not None:
+                text = (
+                    f"Too many scenario copies from this address: at most {limit.limit} a minute."
+                )
+                return too_many(text, wait)
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def refuse_join(request: HttpRequest, code: str) -> str:
+    """Class joins: LAB_CLASS_JOINS_PER_MINUTE per address (the same answer for a right
+    code and a wrong one, so codes cannot be tried in bulk) and
+    LAB_CLASS_JOINS_PER_CLASS_PER_MINUTE per class; the refusal as text, "" to go ahead."""
+    per_address = WindowLimit("class-join", int(settings.LAB_CLASS_JOINS_PER_MINUTE))
+    wait = per_address.hit(client_address(request))
+    if wait is None and code:
+        per_class = WindowLimit(
+            "class-join-code", int(settings.LAB_CLASS_JOINS_PER_CLASS_PER_MINUTE)
+        )
+        wait = per_class.hit(code)
+    if wait is None:
+        return ""
+    return f"Too many joins just now: try again in {wait} s."
+
+
+class Slots:
+    """At most `total` jobs at once in this process and `per_key` per key (a client
+    address). Used from one event loop (async views), so plain counters suffice."""
+
+    def __init__(self, total: int, per_key: int) -> None:
+        self.total, self.per_key = total, per_key
+        self.busy: Counter[str] = Counter()
+
+    def take(self, key: str) -> str:
+        """Take a slot; "" when taken, else why not (for the user)."""
+        if sum(self.busy.values()) >= self.total:
+            return f"the server is making {self.total} captures already"
+        if self.busy[key] >= self.per_key:
+            return f"this address is making {self.per_key} capture(s) already"
+        self.busy[key] += 1
+        return ""
+
+    def give(self, key: str) -> None:
+        self.busy[key] -= 1
+        if self.busy[key] <= 0:
+            del self.busy[key]

@@ -13,12 +13,13 @@ from django.views.decorators.http import require_GET, require_POST
 
 from lab import specs
 from lab.engine.pcap import CaptureError, export_pcap
+from lab.engine.spec import MAX_TIME_S
 from lab.engine.units import S
-from lab.live import frames, host, tokens
+from lab.live import capturelimits, frames, host, tokens
 from lab.live.actions import LINE_MAX
 from lab.live.consumers import SESSION_KEYS
 from lab.live.models import Run
-from lab.live.throttle import limit_run_starts
+from lab.live.throttle import client_address, limit_run_starts
 from lab.scenarios import secrets
 from lab.scenarios.access import can_edit
 from lab.scenarios.models import Scenario
@@ -81,6 +82,8 @@ def run_page(request: HttpRequest, run_id: str) -> HttpResponse:
     role = run.role_of(token)
     if role is None or token is None:
         return _denied(request, "This browser holds no link for this run.")
+    if embed and role == tokens.CONTROL:  # an embed is for watching: never with controls
+        token, role = tokens.watch_token(token), tokens.WATCH
     rt = host.rebuild_run(run)
     renderer = frames.Renderer(rt)
     ctx = renderer.context(rt, speed=run.speed, epoch=run.epoch)
@@ -167,10 +170,19 @@ def _capture_request(run: Run, query: Any) -> tuple[dict[str, Any], dict[str, st
     for key in ("from_s", "to_s"):
         try:
             seconds[key] = parse_clock(values[key])
+            if not seconds[key] <= MAX_TIME_S:
+                raise ValueError(values[key])
         except (TypeError, ValueError):
-            errors[key] = "a time as on the page's clock, H:MM:SS (or a number of seconds)"
+            errors[key] = (
+                f"a time as on the page's clock, H:MM:SS (or a number of seconds), "
+                f"at most {MAX_TIME_S} s"
+            )
     if not errors and seconds["to_s"] <= seconds["from_s"]:
         errors["to_s"] = "must be after the start of the window"
+    if not errors:
+        window_s = seconds["to_s"] - seconds["from_s"]
+        if problem := capturelimits.size_problem(run.spec, values["link"], window_s):
+            errors["to_s"] = problem
     for key, sec in seconds.items():
         values[key.replace("_s", "_clock")] = frames.present.clock(int(sec * S))
     values.update(seconds)
@@ -214,34 +226,56 @@ async def run_capture(request: HttpRequest, run_id: str) -> HttpResponse:
     if run is None:
         raise Http404("no such run")
     session_keys = await sync_to_async(lambda: request.session.get(SESSION_KEYS, {}))()
-    if run.role_of(session_keys.get(run.id)) is None:
+    role = run.role_of(session_keys.get(run.id))
+    if role is None:
         return await sync_to_async(_denied)(request, "This browser holds no link for this run.")
+    if role != tokens.CONTROL:
+        return await sync_to_async(_denied)(request, "Packet captures need the control link.")
     values, errors = _capture_request(run, request.GET)
+    address = client_address(request)
+    busy = "" if errors else capturelimits.slots().take(address)
+    if busy:
+        ctx = {"run": run, "values": values, "links": specs_links(run)}
+        ctx["errors"] = {"window": f"Try again in a moment: {busy}."}
+        return await sync_to_async(render)(request, "live/capture.html", ctx, status=429)
     if not errors:
-        actions = await sync_to_async(host.log_of)(run)
         try:
-            pcap, esp_sa = await sync_to_async(export_pcap, thread_sensitive=False)(
-                run.spec,
-                run.seed,
-                actions,
-                values["link"],
-                int(values["from_s"] * S),
-                int(values["to_s"] * S),
-            )
-        except CaptureError as exc:
-            errors["window"] = str(exc)
-        else:
-            name = f"{run.spec.get('slug', 'run')}-{run.id}-{values['link']}"
-            if request.GET.get("format") == "esp_sa":
-                if not esp_sa:
-                    errors["format"] = "this window holds no ESP: there is nothing to decrypt"
-                else:
-                    response = HttpResponse(esp_sa, content_type="text/plain; charset=utf-8")
-                    response["Content-Disposition"] = f'attachment; filename="{name}.pcap.esp_sa"'
-                    return response
-            if not errors:
-                response = HttpResponse(pcap, content_type="application/vnd.tcpdump.pcap")
-                response["Content-Disposition"] = f'attachment; filename="{name}.pcap"'
-                return response
+            response = await _capture(request, run, values, errors)
+        finally:
+            capturelimits.slots().give(address)
+        if response is not None:
+            return response
     ctx = {"run": run, "values": values, "errors": errors, "links": specs_links(run)}
     return await sync_to_async(render)(request, "live/capture.html", ctx, status=400)
+
+
+async def _capture(
+    request: HttpRequest, run: Run, values: dict[str, Any], errors: dict[str, str]
+) -> HttpResponse | None:
+    """The capture file as a download; None (with `errors` filled) when it cannot be made."""
+    actions = await sync_to_async(host.log_of)(run)
+    try:
+        pcap, esp_sa = await sync_to_async(export_pcap, thread_sensitive=False)(
+            run.spec,
+            run.seed,
+            actions,
+            values["link"],
+            int(values["from_s"] * S),
+            int(values["to_s"] * S),
+        )
+    except CaptureError as exc:
+        errors["window"] = str(exc)
+    else:
+        name = f"{run.spec.get('slug', 'run')}-{run.id}-{values['link']}"
+        if request.GET.get("format") == "esp_sa":
+            if not esp_sa:
+                errors["format"] = "this window holds no ESP: there is nothing to decrypt"
+            else:
+                response = HttpResponse(esp_sa, content_type="text/plain; charset=utf-8")
+                response["Content-Disposition"] = f'attachment; filename="{name}.pcap.esp_sa"'
+                return response
+        if not errors:
+            response = HttpResponse(pcap, content_type="application/vnd.tcpdump.pcap")
+            response["Content-Disposition"] = f'attachment; filename="{name}.pcap"'
+            return response
+    return None

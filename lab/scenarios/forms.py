@@ -345,8 +345,17 @@ class BaseOutageFormSet(forms.BaseFormSet):  # type: ignore[type-arg]
         return {**copy.deepcopy(d), "events": outages.merge(kept, self.others)}
 
 
+# Rows per editor formset: a posted TOTAL_FORMS of 10^6 builds at most this many forms
+# and is refused with "Please submit at most N forms" (the engine's own event limit).
+MAX_ROWS = engine_spec.MAX_EVENTS
 OutageFormSet = forms.formset_factory(
-    OutageForm, formset=BaseOutageFormSet, extra=1, can_delete=True
+    OutageForm,
+    formset=BaseOutageFormSet,
+    extra=1,
+    can_delete=True,
+    max_num=MAX_ROWS,
+    absolute_max=MAX_ROWS,
+    validate_max=True,
 )
 
 
@@ -506,7 +515,15 @@ class BaseEventFormSet(forms.BaseFormSet):  # type: ignore[type-arg]
         return {**copy.deepcopy(d), "events": outages.merge(self.outages, others)}
 
 
-EventFormSet = forms.formset_factory(EventForm, formset=BaseEventFormSet, extra=1, can_delete=True)
+EventFormSet = forms.formset_factory(
+    EventForm,
+    formset=BaseEventFormSet,
+    extra=1,
+    can_delete=True,
+    max_num=MAX_ROWS,
+    absolute_max=MAX_ROWS,
+    validate_max=True,
+)
 
 
 class ConfigImportForm(forms.Form):

@@ -25,6 +25,7 @@ from django_htmx.http import trigger_client_event
 from lab import specs
 from lab.engine.errors import SpecError
 from lab.engine.library import builtin_dict
+from lab.live.throttle import limit_copies
 from lab.scenarios import access, editor, secrets
 from lab.scenarios.derive import derive_scenario
 from lab.scenarios.forms import ConfigImportForm, JsonImportForm
@@ -88,6 +89,7 @@ def scenario_export(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @require_POST
+@limit_copies
 def scenario_fork(request: HttpRequest, slug: str) -> HttpResponse:
     """Copy any scenario into a new one this visitor can edit."""
     scenario = get_object_or_404(Scenario, slug=slug)
@@ -201,6 +203,7 @@ def scenario_validate(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
+@limit_copies
 def import_page(request: HttpRequest) -> HttpResponse:
     """New scenario from two ASA running configs, or from a scenario JSON file."""
     action = request.POST.get("action") if request.method == "POST" else None

@@ -14,6 +14,7 @@ from typing import Any
 from django import forms
 
 from lab.engine.errors import SpecError
+from lab.engine.spec import check_json
 
 _JSON = {"rows": 6, "spellcheck": "false"}
 _FIELD_OF_PATH = (  # error path prefix -> field
@@ -112,11 +113,18 @@ class TeachingForm(forms.Form):
         if not text.strip():
             return None
         try:
-            return json.loads(text)
+            value = json.loads(text)
         except json.JSONDecodeError as exc:
             raise forms.ValidationError(
                 f"not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
             ) from None
+        except (ValueError, RecursionError):  # a number of 5,000 digits, or nested too deep
+            raise forms.ValidationError("not valid JSON: nested too deeply or too long") from None
+        try:
+            check_json(value)
+        except SpecError as exc:
+            raise forms.ValidationError(f"{exc.message} (at {exc.path or 'the top'})") from None
+        return value
 
     def clean_expect(self) -> Any:
         return self._json("expect")

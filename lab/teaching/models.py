@@ -21,7 +21,7 @@ from lab.teaching import judge
 from lab.teaching.spec import Teaching, teaching_of
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud to a class
-CODE_LENGTH = 6
+CODE_LENGTH = 10  # 50 bits: with the join limits, not found by trying codes
 NAME_MAX = 40
 
 
@@ -45,7 +45,7 @@ class ClassSession(models.Model):
     STEPS = [(PREDICT, "Predict"), (RUN, "Run"), (REVEAL, "Reveal")]
     SPEEDS = ("10x", "60x", "600x")
 
-    code = models.CharField(max_length=CODE_LENGTH, unique=True)
+    code = models.CharField(max_length=16, unique=True)
     scenario = models.ForeignKey(
         "scenarios.Scenario", on_delete=models.CASCADE, related_name="class_sessions"
     )

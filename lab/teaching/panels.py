@@ -6,7 +6,6 @@ every download state from a replay of the run (lab.live.host.rebuild_run).
 
 from __future__ import annotations
 
-import csv
 import io
 from collections import Counter
 from typing import Any
@@ -16,6 +15,7 @@ from django.db.models import Count
 from lab.engine.run import Player, Runtime
 from lab.live import host, present
 from lab.live.models import Run, RunAction
+from lab.security import safe_csv_writer
 from lab.teaching.models import Attempt, ClassSession
 from lab.teaching.spec import describe_constraints
 
@@ -187,7 +187,7 @@ CSV_FIELDS = (
 def results_csv(session: ClassSession) -> str:
     """The class's results, one row per student, for the trainer's records."""
     buf = io.StringIO()
-    w = csv.writer(buf)
+    w = safe_csv_writer(buf)  # names like =HYPERLINK(...) stay text
     w.writerow(CSV_FIELDS)
     attempts = Attempt.objects.filter(participant__session=session).select_related("participant")
     for a in attempts.order_by("participant__joined", "participant__pk"):

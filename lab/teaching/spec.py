@@ -26,6 +26,7 @@ from typing import Any
 
 from lab.engine.errors import SpecError
 from lab.engine.outcome import EXPECT_KEYS
+from lab.engine.spec import MAX_INT
 
 # Lab controls a challenge may allow (`constraints.controls`); clock controls (speed, step,
 # reset) are always allowed and never counted.
@@ -135,8 +136,8 @@ def check_expect(v: Any, path: str, flows: set[str], devices: set[str]) -> dict[
 def _number(v: Any, path: str, *, whole: bool = False) -> Any:
     if v is None:
         return None
-    if isinstance(v, bool) or not isinstance(v, int | float) or v < 0:
-        raise SpecError(path, "must be a number, 0 or more")
+    if isinstance(v, bool) or not isinstance(v, int | float) or not 0 <= v <= MAX_INT:
+        raise SpecError(path, f"must be a number from 0 to {MAX_INT}")
     if whole and not float(v).is_integer():
         raise SpecError(path, "must be a whole number")
     return int(v) if whole else v

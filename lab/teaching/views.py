@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from lab.live import tokens
+from lab.live import throttle, tokens
 from lab.live.models import Run
 from lab.scenarios.models import Scenario
 from lab.teaching import access, control, panels
@@ -123,27 +123,35 @@ def _session(code: str) -> ClassSession:
 
 @require_http_methods(["GET", "POST"])
 def class_join(request: HttpRequest, code: str = "") -> HttpResponse:
-    """Join a class with its code and a display name: a run of your own, no account."""
+    """Join a class with its code and a display name: a run of your own, no account.
+
+    A wrong code and a right one get the same page (the class is not named before
+    joining), and joins are rate limited per address and per class."""
     code = (request.POST.get("code") or code or request.GET.get("code", "")).strip().upper()
     name = " ".join(request.POST.get("name", "").split())[:NAME_MAX]
-    error = ""
+    error, status = "", 200
     session = ClassSession.objects.filter(code=code).first() if code else None
     if session is not None:
         student = access.student_of(request, session)
         if student is not None:  # joined already: back to their own run
             return HttpResponseRedirect(reverse("run", args=[student.attempt.run_id]))
     if request.method == "POST":
-        if session is None:
-            error = "No class has that code."
-        elif not name:
+        error = throttle.refuse_join(request, code)
+        if not error and session is not None and name:
+            refused = throttle.refuse_run_start(request)  # a join starts a run
+            error = refused.content.decode().strip() if refused is not None else ""
+        status = 429 if error else 422
+        if not error and not name:  # asked first: a right code and a wrong one answer alike
             error = "Type the name your instructor will see."
-        else:
+        elif not error and session is None:
+            error = "No class has that code."
+        elif not error:
             participant, token, run_token = session.join(name)
             access.remember_student(request, session.code, token)
             access.remember_run(request, participant.attempt.run_id, run_token)
             return HttpResponseRedirect(reverse("run", args=[participant.attempt.run_id]))
-    ctx = {"code": code, "name": name, "error": error, "session": session}
-    return render(request, "teaching/join.html", ctx, status=422 if error else 200)
+    ctx = {"code": code, "name": name, "error": error, "session": None}
+    return render(request, "teaching/join.html", ctx, status=status)
 
 
 def _instructor_session(request: HttpRequest, code: str) -> ClassSession | HttpResponse:
@@ -244,6 +252,8 @@ def class_control(request: HttpRequest, code: str) -> HttpResponse:
     elif what == "broadcast":
         from lab.teaching.models import start_run
 
+        if (refused := throttle.refuse_run_start(request)) is not None:
+            return refused
         run, run_token = start_run(session.scenario, paused=False)
         access.remember_run(request, run.id, run_token)
         ClassSession.objects.filter(pk=session.pk).update(

@@ -8,11 +8,15 @@ import secrets
 
 from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
+from django.contrib.staticfiles.storage import staticfiles_storage
 from django.db import DatabaseError, connection
 
 logger = logging.getLogger(__name__)
 
 CHANNEL_LAYER_TIMEOUT_S = 2.0
+# Every page links these through {% static %}: with DEBUG off and no `collectstatic`,
+# the manifest lacks them and every page answers 500; health says so too.
+STATIC_FILES = ("css/lab.css", "css/teaching.css", "css/live.css", "js/live.js")
 
 
 def check_database() -> None:
@@ -38,8 +42,14 @@ async def check_channel_layer() -> None:
         raise RuntimeError("channel layer returned a different message")
 
 
+def check_static_files() -> None:
+    """Resolve the pages' static files as templates do (the manifest, when DEBUG is off)."""
+    for name in STATIC_FILES:
+        staticfiles_storage.url(name)
+
+
 async def run_checks() -> dict[str, str]:
-    """Return ``{"database": ..., "channel_layer": ...}``, each "ok" or "error: <type>"."""
+    """``{"database", "channel_layer", "static_files"}``, each "ok" or "error: <type>"."""
     results: dict[str, str] = {}
     try:
         await sync_to_async(check_database)()
@@ -55,4 +65,11 @@ async def run_checks() -> dict[str, str]:
         results["channel_layer"] = f"error: {type(exc).__name__}"
     else:
         results["channel_layer"] = "ok"
+    try:
+        check_static_files()
+    except Exception as exc:  # ValueError: missing from the manifest (no collectstatic)
+        logger.error("healthz: static files check failed: %s", exc)
+        results["static_files"] = f"error: {type(exc).__name__}"
+    else:
+        results["static_files"] = "ok"
     return results

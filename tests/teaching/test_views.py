@@ -156,7 +156,7 @@ def test_students_join_with_a_code_and_a_name_and_get_their_own_paused_run(
     builtins: None,
 ) -> None:
     instructor, session = open_class()
-    assert len(session.code) == 6
+    assert len(session.code) == 10
     html = instructor.get(f"/class/{session.code}/").content.decode()
     assert f"/class/{session.code}/join/" in html and "Nobody has joined yet" in html
 

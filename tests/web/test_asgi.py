@@ -55,6 +55,7 @@ async def test_it_serves_healthz_over_asgi() -> None:
         "status": "ok",
         "database": "ok",
         "channel_layer": "ok",
+        "static_files": "ok",
     }
 
 

@@ -15,7 +15,12 @@ def test_it_reports_ok_when_database_and_channel_layer_answer(client: Client) ->
 
     assert response.status_code == 200
     assert response["Content-Type"] == "application/json"
-    assert response.json() == {"status": "ok", "database": "ok", "channel_layer": "ok"}
+    assert response.json() == {
+        "status": "ok",
+        "database": "ok",
+        "channel_layer": "ok",
+        "static_files": "ok",
+    }
     assert "no-cache" in response["Cache-Control"]
 
 
@@ -37,6 +42,7 @@ def test_it_answers_503_naming_the_database_when_it_fails(
         "status": "error",
         "database": "error: OperationalError",
         "channel_layer": "ok",
+        "static_files": "ok",
     }
 
 
@@ -70,6 +76,7 @@ def test_it_answers_503_naming_the_channel_layer_when_it_does_not_deliver(
         "status": "error",
         "database": "ok",
         "channel_layer": "error: TimeoutError",
+        "static_files": "ok",
     }
 
 
@@ -87,3 +94,18 @@ def test_it_answers_503_when_no_channel_layer_is_configured(
 
 def test_it_refuses_post(client: Client) -> None:
     assert client.post("/healthz").status_code == 405
+
+
+@pytest.mark.django_db
+def test_it_answers_503_when_the_static_manifest_lacks_the_pages_files(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from django.contrib.staticfiles.storage import ManifestStaticFilesStorage
+
+    empty = ManifestStaticFilesStorage(location="/nonexistent-static-root")
+    monkeypatch.setattr(health, "staticfiles_storage", empty)
+
+    response = client.get("/healthz")
+
+    assert response.status_code == 503
+    assert response.json()["static_files"] == "error: ValueError"
