@@ -84,6 +84,8 @@ class RunConsumer(AsyncWebsocketConsumer):
             await self.channel_layer.group_discard(host.group(self.run_id), self.channel_name)
 
     async def _to_owner(self, message: dict[str, Any]) -> None:
+        # "from": an owner in this process knows its watchers here without being told.
+        message["from"] = host.PROCESS_ID
         await self.channel_layer.group_send(host.owner_group(self.run_id), message)
 
     def _no_answer(self, msg_id: int) -> None:

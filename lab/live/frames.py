@@ -119,8 +119,12 @@ class Renderer:
         return html
 
 
-def progress_text(rt: Runtime, *, speed: str, epoch: int) -> str:
-    return json.dumps(present.progress(rt, epoch=epoch, speed=speed), separators=(",", ":"))
+def progress_text(rt: Runtime, *, speed: str, epoch: int, lag: str | None = None) -> str:
+    """The progress frame; `lag`: why the run plays slower than its speed (host.py)."""
+    frame = present.progress(rt, epoch=epoch, speed=speed)
+    if lag:
+        frame["lag"] = lag
+    return json.dumps(frame, separators=(",", ":"))
 
 
 def error_text(message: str) -> str:

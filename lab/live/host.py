@@ -44,7 +44,7 @@ from django.db.models import Max, Q
 from django.db.models.functions import Now
 from django.utils import timezone
 
-from lab.engine.run import ActionError, Runtime, rebuild
+from lab.engine.run import ActionError, Player, Runtime, rebuild
 from lab.engine.units import S
 from lab.live import frames
 from lab.live.models import SPEEDS, Run, RunAction
@@ -60,11 +60,21 @@ RENEW_S = LEASE_S / 3  # the monitor renews every owned lease this often
 TICK_S = min(0.5, LEASE_S / 6)  # the monitor's beat: expired leases of watched runs
 MARGIN_S = LEASE_S / 6  # a host stops this long before its lease could have expired
 PRESENCE_S = 10.0  # the monitor tells owners elsewhere that someone here watches
-IDLE_S = float(os.environ.get("LAB_IDLE_S", "60"))
+# Nobody watches here and nobody elsewhere said so within PRESENCE_S (+ a beat): the host
+# stops this long after the last watcher left (a page reload comes back within it).
+IDLE_S = float(os.environ.get("LAB_IDLE_S", "2"))
 RUN_ACTIONS_PER_S, RUN_ACTIONS_BURST = 10, 40  # per run, whatever the connections
 FRAME_S = 0.2  # >= 5 progress frames per wall second while anything moves
 CHART_S = 5.0  # the throughput chart's time axis is redrawn this often while time moves
-MAX_SLICE_S = 0.02  # "as fast as possible": engine work per slice before yielding
+# A run's CPU budget: engine work per FRAME_S tick, at every speed, in slices of at most
+# SLICE_S with the rest of the loop served between two slices. A run that needs more plays
+# slower than its speed and says so. 0.25 of a core: a dense scenario cannot take more,
+# and a normal run (a few events a minute) never comes near it.
+RUN_SHARE = float(os.environ.get("LAB_RUN_CPU_SHARE", "0.25"))
+BUDGET_S = RUN_SHARE * FRAME_S
+SLICE_S = 0.005
+SLICE_EVENTS = 8  # engine events between two looks at the clock (~0.1 ms each, dense)
+LAG_SHOWN_S = 2.0  # "plays at 0.3x" stays on the page this long after the last shortfall
 
 PROCESS_ID = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
 _hosts: dict[str, RunHost] = {}  # the runs this process owns now
@@ -234,10 +244,8 @@ async def _monitor_loop() -> None:
             if now >= next_presence:
                 next_presence = now + PRESENCE_S
                 layer = get_channel_layer()
-                for run_id in list(_watched):
-                    if (h := _hosts.get(run_id)) is not None and not h.task.done():
-                        h.last_presence = time.monotonic()
-                    else:
+                for run_id in list(_watched):  # a host here sees _watched itself
+                    if (h := _hosts.get(run_id)) is None or h.task.done():
                         await layer.group_send(owner_group(run_id), {"type": "run.presence"})
             if refresh := getattr(get_channel_layer(), "refresh_groups", None):
                 await refresh()
@@ -291,6 +299,16 @@ class RunHost:
         self.lease_lost = False
         self.bucket = TokenBucket(RUN_ACTIONS_PER_S, RUN_ACTIONS_BURST)
         self.loaded = False
+        # The CPU budget (see _slice) and how far the run falls short of its speed.
+        self.tick_end, self.spent = 0.0, 0.0
+        self.short = False
+        self.rate_at, self.rate_t = time.monotonic(), 0
+        self.lag_rate: float | None = None
+        self.lag_until = 0.0
+        # Presence: a consumer of this process watched at watched_at; last_presence is the
+        # last word from a watcher elsewhere (a monitor's presence, a sync, an action).
+        self.watched_at = time.monotonic()
+        self.last_presence = float("-inf")
 
     @property
     def lease_ok(self) -> bool:
@@ -323,7 +341,13 @@ class RunHost:
     async def _load(self) -> None:
         run = await Run.objects.annotate(db_now=Now()).aget(pk=self.run_id)
         self.run = run
-        self.rt = await sync_to_async(rebuild_run, thread_sensitive=False)(run)
+        actions = await sync_to_async(log_of, thread_sensitive=False)(run)
+        player = await sync_to_async(Player, thread_sensitive=False)(run.spec, run.seed, actions)
+        # The replay is engine work like any other: sliced, within the run's budget.
+        until = clock_now(run)
+        while not await self._slices(lambda n: player.advance_to(until, n)):
+            await self._next_tick()
+        self.rt = player.rt
         self.renderer = frames.Renderer(self.rt)
         agg = await RunAction.objects.filter(run=run).aaggregate(m=Max("seq"))
         self.seq = agg["m"] or 0
@@ -332,10 +356,11 @@ class RunHost:
         # Our clock line is now (rt.now, the database's now): save it, so that a
         # successor continues exactly where we are, not where the replay started.
         await self._save()
-        self.last_presence = time.monotonic()
+        self.watched_at = time.monotonic()
 
     def _anchor(self) -> None:
         self.anchor_wall, self.anchor_t = time.monotonic(), self.rt.now
+        self.rate_at, self.rate_t = self.anchor_wall, self.rt.now
 
     async def _receive(self, channel: str) -> None:
         while True:
@@ -348,20 +373,23 @@ class RunHost:
             if not self.lease_ok:
                 log.warning("run %s: lease not renewed in time, stopping", self.run_id)
                 return
-            self._advance()
+            busy = self._advance()
             now = time.monotonic()
-            if self.run.speed == "max" and now >= next_save:
-                # At "max" the clock is no straight line a successor could extend.
+            if (self.run.speed == "max" or self.lagging) and now >= next_save:
+                # At "max", or short of its budget, the clock is no straight line a
+                # successor could extend from the last save: save it as it goes.
                 if not await self._save():
                     self.lease_lost = True
                     return
                 next_save = now + RENEW_S
-            if now - self.last_presence > IDLE_S:
+            if self._unwatched(now):
                 return  # _release saves the clock, stopped, and frees the lease
             if now >= next_frame:
                 await self.broadcast()
                 next_frame = max(next_frame + FRAME_S, now)  # a steady 5 a second, no drift
-            wait = 0.0 if self.run.speed == "max" else max(next_frame - time.monotonic(), 0.0)
+            # More engine work due (and budget left): one turn of the loop for the others,
+            # then the next slice. Otherwise: sleep until the next frame or a message.
+            wait = 0.0 if busy else max(next_frame - time.monotonic(), 0.0)
             try:
                 msg = (
                     await asyncio.wait_for(self.inbox.get(), wait)
@@ -374,17 +402,98 @@ class RunHost:
                 continue
             await self._handle(msg)
 
-    def _advance(self) -> None:
+    def _unwatched(self, now: float) -> bool:
+        """Nobody has watched this run for IDLE_S: not here (the consumers of this process
+        say so at once) and not elsewhere (their monitors say so every PRESENCE_S)."""
+        if self.run_id in _watched:
+            self.watched_at = now
+            return False
+        remote = now - self.last_presence <= PRESENCE_S + 2 * TICK_S
+        return not remote and now - self.watched_at > IDLE_S
+
+    # -- the engine, within the run's budget -------------------------------------------
+    def _slices(self, work: Any) -> Any:
+        """Run `work(max_events)` (True: finished) in slices until it finishes, the slice
+        ends or the run's budget for this tick is spent; awaitable, True when finished."""
+
+        async def run() -> bool:
+            while True:
+                if self._slice(work):
+                    return True
+                if self.spent >= BUDGET_S:
+                    return False
+                await asyncio.sleep(0)  # the rest of the loop first
+
+        return run()
+
+    def _slice(self, work: Any) -> bool:
+        """One slice of `work` (at most SLICE_S, within the tick's budget); True: done."""
+        now = time.monotonic()
+        if now >= self.tick_end:
+            self.tick_end, self.spent = now + FRAME_S, 0.0
+        left = BUDGET_S - self.spent
+        if left <= 0:
+            return False
+        t0 = time.perf_counter()
+        stop = t0 + min(SLICE_S, left)
+        done = False
+        while not done and time.perf_counter() < stop:
+            done = work(SLICE_EVENTS)
+        self.spent += time.perf_counter() - t0
+        return done
+
+    async def _next_tick(self) -> None:
+        await asyncio.sleep(max(self.tick_end - time.monotonic(), 0.0))
+
+    def _advance(self) -> bool:
+        """One slice of engine work towards where the wall clock and the speed put the run;
+        True when more is due now and the budget allows it (call again after a turn)."""
         factor = SPEEDS[self.run.speed]
         if factor == 0:
-            return
+            return False
+        now = time.monotonic()
+        self._measure(now)
         if factor is None:
-            stop = time.monotonic() + MAX_SLICE_S
-            while time.monotonic() < stop and self.rt.step() is not None:
-                pass
+            done = self._slice(self._steps)
+        else:
+            target = self.anchor_t + int((now - self.anchor_wall) * factor * S)
+            done = self._slice(lambda n: self.rt.advance_to(target, n))
+        if done:
+            return False
+        if self.spent >= BUDGET_S:
+            self.short = True  # the budget ran out before the clock's target
+            return False
+        return True
+
+    def _steps(self, n: int) -> bool:
+        """At "max": n events on; True when nothing more is due."""
+        return any(self.rt.step() is None for _ in range(n))
+
+    def _measure(self, now: float) -> None:
+        """Once a tick: a run that fell short of its clock plays on from where it is (the
+        backlog is dropped, not caught up in a burst) at the rate its budget allows."""
+        if now < self.rate_at + FRAME_S:
             return
-        target = self.anchor_t + int((time.monotonic() - self.anchor_wall) * factor * S)
-        self.rt.advance_to(target)
+        if self.short and self.run.speed != "max":
+            rate = (self.rt.now - self.rate_t) / S / max(now - self.rate_at, 1e-6)
+            self.lag_rate = rate if self.lag_rate is None else 0.5 * self.lag_rate + 0.5 * rate
+            self.lag_until = now + LAG_SHOWN_S
+            self._anchor()
+        elif now > self.lag_until:
+            self.lag_rate = None
+        self.short = False
+        self.rate_at, self.rate_t = now, self.rt.now
+
+    @property
+    def lagging(self) -> bool:
+        return self.lag_rate is not None
+
+    def lag_text(self) -> str | None:
+        """What the page says of a run that cannot keep up with its speed."""
+        if self.lag_rate is None:
+            return None
+        rate = f"{self.lag_rate:.2g}" if self.lag_rate < 10 else f"{self.lag_rate:.0f}"
+        return f"this scenario needs more than a run's share of the server: it plays at {rate}x"
 
     # -- persistence -------------------------------------------------------------------
     def _clock_fields(self, running: bool | None = None) -> dict[str, Any]:
@@ -400,7 +509,6 @@ class RunHost:
 
     async def _save(self, running: bool | None = None) -> bool:
         """Save the clock; False when the lease is no longer ours (nothing saved)."""
-        self._advance()
         fields = self._clock_fields(running)
         n = await database_sync_to_async(
             Run.objects.filter(pk=self.run_id, lease_owner=PROCESS_ID, lease_until__gt=Now()).update
@@ -439,7 +547,8 @@ class RunHost:
     # -- messages ----------------------------------------------------------------------
     async def _handle(self, msg: dict[str, Any]) -> None:
         kind = msg.get("type")
-        self.last_presence = time.monotonic()
+        if msg.get("from") != PROCESS_ID:  # from a consumer or monitor of another process
+            self.last_presence = time.monotonic()
         if not self.lease_ok:
             return  # the lease may be gone: a successor answers instead
         if kind == "run.sync":
@@ -506,7 +615,9 @@ class RunHost:
 
     # -- frames ------------------------------------------------------------------------
     def _progress_text(self) -> str:
-        return frames.progress_text(self.rt, speed=self.run.speed, epoch=self.run.epoch)
+        return frames.progress_text(
+            self.rt, speed=self.run.speed, epoch=self.run.epoch, lag=self.lag_text()
+        )
 
     def _all_regions_text(self) -> str:
         regions = self.renderer.regions(self.rt, speed=self.run.speed, epoch=self.run.epoch)
