@@ -33,7 +33,7 @@ import socket
 import time
 from contextlib import suppress
 from datetime import timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
@@ -78,7 +78,8 @@ LAG_SHOWN_S = 2.0  # "plays at 0.3x" stays on the page this long after the last 
 
 PROCESS_ID = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
 _hosts: dict[str, RunHost] = {}  # the runs this process owns now
-_watched: dict[str, int] = {}  # run id -> consumers in this process watching it
+_watched: dict[str, set[Socket]] = {}  # run id -> the consumers in this process watching it
+_sockets: dict[str, Socket] = {}  # channel name -> that consumer: replies go straight to it
 _monitor: asyncio.Task[None] | None = None
 _takeovers: dict[str, asyncio.Task[None]] = {}  # run id -> the monitor's takeover under way
 
@@ -191,18 +192,43 @@ def owned_here() -> list[str]:
     return [r for r, h in _hosts.items() if not h.task.done()]
 
 
-def watch(run_id: str) -> None:
-    """A consumer here follows this run: keep it hosted somewhere (see the monitor)."""
-    _watched[run_id] = _watched.get(run_id, 0) + 1
+class Socket(Protocol):
+    """A consumer as its run's owner sees it (lab.live.consumers.RunConsumer)."""
+
+    channel_name: str
+
+    def from_owner(self, message: dict[str, Any]) -> None:
+        """A frame, an acknowledgement or an error from the owner; never blocks."""
+
+
+def watch(run_id: str, sock: Socket) -> None:
+    """A consumer here follows this run: keep it hosted somewhere (see the monitor), and
+    if it is hosted here, hand it its frames directly (no channel layer in between)."""
+    _watched.setdefault(run_id, set()).add(sock)
+    _sockets[sock.channel_name] = sock
     _ensure_monitor()
 
 
-def unwatch(run_id: str) -> None:
-    left = _watched.get(run_id, 0) - 1
-    if left > 0:
-        _watched[run_id] = left
-    else:
-        _watched.pop(run_id, None)
+def unwatch(run_id: str, sock: Socket) -> None:
+    """Idempotent: the consumer calls it however it ends (consumers.RunConsumer.__call__)."""
+    socks = _watched.get(run_id)
+    if socks is not None:
+        socks.discard(sock)
+        if not socks:
+            del _watched[run_id]
+    if _sockets.get(sock.channel_name) is sock:
+        del _sockets[sock.channel_name]
+
+
+async def to_owner(run_id: str, message: dict[str, Any]) -> None:
+    """Hand a consumer's message to the run's owner: straight into its inbox when it is
+    in this process, else through the channel layer to whichever process holds the lease."""
+    message["from"] = PROCESS_ID
+    h = _hosts.get(run_id)
+    if h is not None and h.ready.is_set() and not h.task.done() and h.lease_ok:
+        h.inbox.put_nowait(message)
+        return
+    await get_channel_layer().group_send(owner_group(run_id), message)
 
 
 def _ensure_monitor() -> None:
@@ -408,8 +434,7 @@ class RunHost:
         if self.run_id in _watched:
             self.watched_at = now
             return False
-        remote = now - self.last_presence <= PRESENCE_S + 2 * TICK_S
-        return not remote and now - self.watched_at > IDLE_S
+        return not self.watched_elsewhere and now - self.watched_at > IDLE_S
 
     # -- the engine, within the run's budget -------------------------------------------
     def _slices(self, work: Any) -> Any:
@@ -552,17 +577,23 @@ class RunHost:
         if not self.lease_ok:
             return  # the lease may be gone: a successor answers instead
         if kind == "run.sync":
-            await self._send_to(msg["reply_to"], self._all_regions_text())
-            await self._send_to(msg["reply_to"], self._progress_text())
+            regions = self.renderer.regions(self.rt, speed=self.run.speed, epoch=self.run.epoch)
+            for text in frames.pack(list(regions.values())):
+                await self._reply(msg["reply_to"], self._frame(text))
+            await self._reply(msg["reply_to"], self._frame(self._progress_text(), progress=True))
         elif kind == "run.action":
             await self._act(msg["action"], msg.get("reply_to"), msg.get("id"))
 
     async def _reply(self, reply_to: str | None, message: dict[str, Any]) -> None:
-        if reply_to:
-            # A socket that far behind must not stop the run for everyone: its consumer's
-            # acknowledgement timeout answers instead.
-            with suppress(ChannelFull):
-                await self.layer.send(reply_to, message)
+        if not reply_to:
+            return
+        if (sock := _sockets.get(reply_to)) is not None:
+            sock.from_owner(message)  # a consumer of this process: no channel layer
+            return
+        # A socket that far behind must not stop the run for everyone: its consumer's
+        # acknowledgement timeout answers instead.
+        with suppress(ChannelFull):
+            await self.layer.send(reply_to, message)
 
     async def _act(self, action: dict[str, Any], reply_to: str | None, msg_id: Any) -> None:
         self._advance()  # the action applies at the simulated time it is now
@@ -619,16 +650,27 @@ class RunHost:
             self.rt, speed=self.run.speed, epoch=self.run.epoch, lag=self.lag_text()
         )
 
-    def _all_regions_text(self) -> str:
-        regions = self.renderer.regions(self.rt, speed=self.run.speed, epoch=self.run.epoch)
-        return "\n".join(regions.values())
+    def _frame(self, text: str, progress: bool = False) -> dict[str, Any]:
+        return {
+            "type": "run.frame",
+            "text": text,
+            "epoch": self.run.epoch,
+            "t_us": self.rt.now,
+            "progress": progress,  # a newer progress frame replaces one not yet sent
+            "from": PROCESS_ID,
+        }
 
-    def _frame(self, text: str) -> dict[str, Any]:
-        return {"type": "run.frame", "text": text, "epoch": self.run.epoch, "t_us": self.rt.now}
+    @property
+    def watched_elsewhere(self) -> bool:
+        return time.monotonic() - self.last_presence <= PRESENCE_S + 2 * TICK_S
 
-    async def _send_to(self, channel: str, text: str) -> None:
-        with suppress(ChannelFull):  # as in _reply: one socket's backlog is its own loss
-            await self.layer.send(channel, self._frame(text))
+    async def _send(self, frame: dict[str, Any]) -> None:
+        """Render once, send many: the one message goes to every watcher here directly,
+        and through the channel layer only when someone in another process watches."""
+        for sock in list(_watched.get(self.run_id, ())):
+            sock.from_owner(frame)
+        if self.watched_elsewhere:
+            await self.layer.group_send(group(self.run_id), frame)
 
     async def broadcast(self) -> None:
         """Progress if the clock or a flow moved; the regions that changed, if any did."""
@@ -638,13 +680,13 @@ class RunHost:
         if version != self.last_version:
             self.last_version = version
             regions = self.renderer.regions(self.rt, speed=self.run.speed, epoch=self.run.epoch)
-            if changed := self.sent.changed(regions):
-                await self.layer.group_send(group(self.run_id), self._frame(changed))
+            for text in self.sent.changed(regions):
+                await self._send(self._frame(text))
         mark = (self.rt.now, self.run.epoch, self.run.speed)
         if mark != self.last_progress:
             if time.monotonic() - self.chart_at > CHART_S:
                 self.chart_at = time.monotonic()
-                if chart := self.sent.changed({"chart": self.renderer.chart(self.rt)}):
-                    await self.layer.group_send(group(self.run_id), self._frame(chart))
+                for text in self.sent.changed({"chart": self.renderer.chart(self.rt)}):
+                    await self._send(self._frame(text))
             self.last_progress = mark
-            await self.layer.group_send(group(self.run_id), self._frame(self._progress_text()))
+            await self._send(self._frame(self._progress_text(), progress=True))

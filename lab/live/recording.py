@@ -53,8 +53,8 @@ class RecordingConsumer(AsyncWebsocketConsumer):
     async def _send_frames(self) -> None:
         rt = self.player.rt
         regions = self.renderer.regions(rt, speed=self.speed, epoch=self.run.epoch, controls=False)
-        if changed := self.sent.changed(regions):
-            await self.send(text_data=changed)
+        for text in self.sent.changed(regions):
+            await self.send(text_data=text)
         frame = frames.present.progress(rt, epoch=self.run.epoch, speed=self.speed)
         frame["end_us"] = self.end_us
         await self.send(text_data=json.dumps(frame, separators=(",", ":")))
