@@ -31,6 +31,7 @@ import os
 import secrets
 import socket
 import time
+from collections.abc import Callable
 from contextlib import suppress
 from datetime import timedelta
 from typing import Any, Protocol
@@ -39,6 +40,7 @@ from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from channels.exceptions import ChannelFull
 from channels.layers import get_channel_layer
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Q
 from django.db.models.functions import Now
@@ -46,7 +48,7 @@ from django.utils import timezone
 
 from lab.engine.run import ActionError, Player, Runtime, rebuild
 from lab.engine.units import S
-from lab.live import frames
+from lab.live import frames, present
 from lab.live.models import SPEEDS, Run, RunAction
 from lab.live.throttle import TokenBucket
 
@@ -76,12 +78,47 @@ SLICE_S = 0.005
 SLICE_EVENTS = 8  # engine events between two looks at the clock (~0.1 ms each, dense)
 LAG_SHOWN_S = 2.0  # "plays at 0.3x" stays on the page this long after the last shortfall
 
+# What the class dashboard shows of a run (summary()): published by its owner to the cache
+# (Redis when there is one) every SUMMARY_S for all the runs of this process at once, and
+# when it lets go, so a dashboard reads them instead of replaying every student's log.
+SUMMARY_S = 1.0
+SUMMARY_KEEP_S = 24 * 3600
+
 PROCESS_ID = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
 _hosts: dict[str, RunHost] = {}  # the runs this process owns now
 _watched: dict[str, set[Socket]] = {}  # run id -> the consumers in this process watching it
 _sockets: dict[str, Socket] = {}  # channel name -> that consumer: replies go straight to it
 _monitor: asyncio.Task[None] | None = None
 _takeovers: dict[str, asyncio.Task[None]] = {}  # run id -> the monitor's takeover under way
+
+
+def summary_key(run_id: str) -> str:
+    return f"run-summary:{run_id}"
+
+
+def first_download(rt: Runtime) -> str | None:
+    """The flow a class dashboard shows: the first TCP download, else the first flow."""
+    flows = [f for f, fr in rt.sim.flows.items() if fr.spec.proto == "tcp"] or list(rt.sim.flows)
+    return flows[0] if flows else None
+
+
+def summary(rt: Runtime, run: Run, *, stopped: bool, lagging: bool = False) -> dict[str, Any]:
+    """A run in a few fields: its clock, speed and first download (see SUMMARY_S)."""
+    flow = first_download(rt)
+    status = present.flow_status(rt, flow) if flow else {"state": "idle", "label": "—"}
+    return {
+        "epoch": run.epoch,
+        "t_us": rt.now,
+        "speed": run.speed,
+        "wall": time.time(),  # when it was true (clocks of one deployment agree to ~ms)
+        "stopped": stopped,  # nobody steps the run: true until it is hosted again
+        "lagging": lagging,  # short of its budget: its clock does not follow its speed
+        "download": {
+            "state": status["state"],
+            "label": status["label"],
+            "pct": status.get("pct", 0),
+        },
+    }
 
 
 def group(run_id: str) -> str:
@@ -241,7 +278,7 @@ def _ensure_monitor() -> None:
 async def _monitor_loop() -> None:
     """This process's beat: renew owned leases (stopping hosts that lost theirs), take
     over watched runs whose owner died, tell owners that someone here is watching."""
-    next_renew = next_presence = time.monotonic()
+    next_renew = next_presence = next_summary = time.monotonic()
     while True:
         await asyncio.sleep(TICK_S)
         now = time.monotonic()
@@ -273,12 +310,23 @@ async def _monitor_loop() -> None:
                 for run_id in list(_watched):  # a host here sees _watched itself
                     if (h := _hosts.get(run_id)) is None or h.task.done():
                         await layer.group_send(owner_group(run_id), {"type": "run.presence"})
+            if now >= next_summary:
+                next_summary = now + SUMMARY_S
+                await _publish([h for h in _hosts.values() if h.loaded and not h.task.done()])
             if refresh := getattr(get_channel_layer(), "refresh_groups", None):
                 await refresh()
         except asyncio.CancelledError:
             raise
         except Exception:  # the database or Redis is away: keep beating, hosts time out
             log.exception("run host monitor: this beat failed")
+
+
+async def _publish(hosts: list[RunHost], stopped: bool = False) -> None:
+    """One cache write for the summaries of many runs (one Redis round trip)."""
+    if hosts:
+        items = {summary_key(h.run_id): h.summary(stopped=stopped) for h in hosts}
+        timeout = SUMMARY_KEEP_S if stopped else 10 * SUMMARY_S
+        await cache.aset_many(items, timeout=timeout)
 
 
 async def _take_over(run_id: str) -> None:
@@ -308,6 +356,41 @@ async def stop_all() -> None:
     _monitor = None
 
 
+class CpuBudget:
+    """Engine work for one run, or one replay, per FRAME_S tick: at most BUDGET_S of it,
+    in slices of at most SLICE_S, the rest of the event loop served between two slices."""
+
+    def __init__(self) -> None:
+        self.tick_end, self.spent = 0.0, 0.0
+
+    @property
+    def exhausted(self) -> bool:
+        return self.spent >= BUDGET_S and time.monotonic() < self.tick_end
+
+    def slice(self, work: Callable[[int], bool]) -> bool:
+        """One slice of `work(max_events)` (True: finished); True when it finished."""
+        now = time.monotonic()
+        if now >= self.tick_end:
+            self.tick_end, self.spent = now + FRAME_S, 0.0
+        left = BUDGET_S - self.spent
+        if left <= 0:
+            return False
+        t0 = time.perf_counter()
+        stop = t0 + min(SLICE_S, left)
+        done = False
+        while not done and time.perf_counter() < stop:
+            done = work(SLICE_EVENTS)
+        self.spent += time.perf_counter() - t0
+        return done
+
+    async def run(self, work: Callable[[int], bool]) -> None:
+        """`work` to the end, slice by slice, within the budget of each tick (a replay:
+        cancel the task to stop it between two slices)."""
+        while not self.slice(work):
+            wait = self.tick_end - time.monotonic() if self.spent >= BUDGET_S else 0.0
+            await asyncio.sleep(max(wait, 0.0))
+
+
 class RunHost:
     def __init__(self, run_id: str) -> None:
         self.run_id = run_id
@@ -325,8 +408,8 @@ class RunHost:
         self.lease_lost = False
         self.bucket = TokenBucket(RUN_ACTIONS_PER_S, RUN_ACTIONS_BURST)
         self.loaded = False
-        # The CPU budget (see _slice) and how far the run falls short of its speed.
-        self.tick_end, self.spent = 0.0, 0.0
+        # The CPU budget and how far the run falls short of its speed.
+        self.budget = CpuBudget()
         self.short = False
         self.rate_at, self.rate_t = time.monotonic(), 0
         self.lag_rate: float | None = None
@@ -371,8 +454,7 @@ class RunHost:
         player = await sync_to_async(Player, thread_sensitive=False)(run.spec, run.seed, actions)
         # The replay is engine work like any other: sliced, within the run's budget.
         until = clock_now(run)
-        while not await self._slices(lambda n: player.advance_to(until, n)):
-            await self._next_tick()
+        await self.budget.run(lambda n: player.advance_to(until, n))
         self.rt = player.rt
         self.renderer = frames.Renderer(self.rt)
         agg = await RunAction.objects.filter(run=run).aaggregate(m=Max("seq"))
@@ -437,39 +519,6 @@ class RunHost:
         return not self.watched_elsewhere and now - self.watched_at > IDLE_S
 
     # -- the engine, within the run's budget -------------------------------------------
-    def _slices(self, work: Any) -> Any:
-        """Run `work(max_events)` (True: finished) in slices until it finishes, the slice
-        ends or the run's budget for this tick is spent; awaitable, True when finished."""
-
-        async def run() -> bool:
-            while True:
-                if self._slice(work):
-                    return True
-                if self.spent >= BUDGET_S:
-                    return False
-                await asyncio.sleep(0)  # the rest of the loop first
-
-        return run()
-
-    def _slice(self, work: Any) -> bool:
-        """One slice of `work` (at most SLICE_S, within the tick's budget); True: done."""
-        now = time.monotonic()
-        if now >= self.tick_end:
-            self.tick_end, self.spent = now + FRAME_S, 0.0
-        left = BUDGET_S - self.spent
-        if left <= 0:
-            return False
-        t0 = time.perf_counter()
-        stop = t0 + min(SLICE_S, left)
-        done = False
-        while not done and time.perf_counter() < stop:
-            done = work(SLICE_EVENTS)
-        self.spent += time.perf_counter() - t0
-        return done
-
-    async def _next_tick(self) -> None:
-        await asyncio.sleep(max(self.tick_end - time.monotonic(), 0.0))
-
     def _advance(self) -> bool:
         """One slice of engine work towards where the wall clock and the speed put the run;
         True when more is due now and the budget allows it (call again after a turn)."""
@@ -479,13 +528,13 @@ class RunHost:
         now = time.monotonic()
         self._measure(now)
         if factor is None:
-            done = self._slice(self._steps)
+            done = self.budget.slice(self._steps)
         else:
             target = self.anchor_t + int((now - self.anchor_wall) * factor * S)
-            done = self._slice(lambda n: self.rt.advance_to(target, n))
+            done = self.budget.slice(lambda n: self.rt.advance_to(target, n))
         if done:
             return False
-        if self.spent >= BUDGET_S:
+        if self.budget.exhausted:
             self.short = True  # the budget ran out before the clock's target
             return False
         return True
@@ -540,11 +589,16 @@ class RunHost:
         )(**fields)
         return n == 1
 
+    def summary(self, *, stopped: bool = False) -> dict[str, Any]:
+        return summary(self.rt, self.run, stopped=stopped, lagging=self.lagging)
+
     async def _release(self) -> None:
         """Free the lease; the clock stops where this host left it (resumed by replay)."""
         fields: dict[str, Any] = {"lease_owner": "", "lease_until": None}
         if self.loaded:
             fields.update(self._clock_fields(running=False))
+            with suppress(Exception):  # the dashboard falls back on a replay
+                await _publish([self], stopped=True)
         try:
             await database_sync_to_async(
                 Run.objects.filter(pk=self.run_id, lease_owner=PROCESS_ID).update
