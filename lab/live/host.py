@@ -26,22 +26,24 @@ acknowledged to the consumer that sent it.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 import secrets
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 from datetime import timedelta
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from asgiref.sync import sync_to_async
-from channels.db import database_sync_to_async
 from channels.exceptions import ChannelFull
 from channels.layers import get_channel_layer
+from django.conf import settings
 from django.core.cache import cache
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, close_old_connections, transaction
 from django.db.models import Max, Q
 from django.db.models.functions import Now
 from django.utils import timezone
@@ -53,6 +55,7 @@ from lab.live.models import SPEEDS, Run, RunAction
 from lab.live.throttle import TokenBucket
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # Several processes (REDIS_URL set): a short lease, so a dead owner's runs move within
 # seconds. One embedded process has no one to fail over to: a longer lease lets a busy
@@ -159,6 +162,36 @@ def rebuild_run(run: Run, until_us: int | None = None) -> Runtime:
     )
 
 
+# The hosts' database work (leases, the action log, clock saves) has threads of its own:
+# on channels' one database thread it queued behind every socket's open and session load
+# (hundreds at once when a class connects), and renewals came too late (benchmarks/soak.py).
+# PostgreSQL takes a few at once (a takeover of hundreds of runs: benchmarks/failover.py);
+# SQLite has one writer anyway.
+_DB = ThreadPoolExecutor(
+    4 if "postgresql" in settings.DATABASES["default"]["ENGINE"] else 1,
+    thread_name_prefix="run-host-db",
+)
+
+
+def _in_db(func: Callable[..., T]) -> Callable[..., Awaitable[T]]:
+    """As channels' database_sync_to_async (stale connections closed around the call),
+    on the hosts' own database thread."""
+
+    def call(*args: Any, **kwargs: Any) -> T:
+        close_old_connections()
+        try:
+            return func(*args, **kwargs)
+        finally:
+            close_old_connections()
+
+    async def run(*args: Any, **kwargs: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(
+            _DB, functools.partial(call, *args, **kwargs)
+        )
+
+    return run
+
+
 def _lease_end() -> Any:
     return Now() + timedelta(seconds=LEASE_S)
 
@@ -166,7 +199,7 @@ def _lease_end() -> Any:
 FREE = Q(lease_until__isnull=True) | Q(lease_until__lt=Now())
 
 
-@database_sync_to_async
+@_in_db
 def _claim(run_id: str) -> bool:
     """Take the lease if it is free, expired or ours; True if we hold it now.
 
@@ -189,12 +222,12 @@ def _claim(run_id: str) -> bool:
     return True
 
 
-@database_sync_to_async
+@_in_db
 def _lease_free(run_id: str) -> bool:
     return Run.objects.filter(pk=run_id).filter(FREE).exists()
 
 
-@database_sync_to_async
+@_in_db
 def _renew(run_ids: list[str]) -> set[str]:
     """Renew our unexpired leases in one statement; the runs still ours."""
     mine = Run.objects.filter(pk__in=run_ids, lease_owner=PROCESS_ID)
@@ -202,7 +235,7 @@ def _renew(run_ids: list[str]) -> set[str]:
     return set(mine.filter(lease_until__gt=Now()).values_list("pk", flat=True))
 
 
-@database_sync_to_async
+@_in_db
 def _expired_among(run_ids: list[str]) -> list[str]:
     return list(Run.objects.filter(pk__in=run_ids).filter(FREE).values_list("pk", flat=True))
 
@@ -448,16 +481,16 @@ class RunHost:
                 del _hosts[self.run_id]
 
     async def _load(self) -> None:
-        run = await Run.objects.annotate(db_now=Now()).aget(pk=self.run_id)
+        run = await _in_db(Run.objects.annotate(db_now=Now()).get)(pk=self.run_id)
         self.run = run
-        actions = await sync_to_async(log_of, thread_sensitive=False)(run)
+        actions = await _in_db(log_of)(run)
         player = await sync_to_async(Player, thread_sensitive=False)(run.spec, run.seed, actions)
         # The replay is engine work like any other: sliced, within the run's budget.
         until = clock_now(run)
         await self.budget.run(lambda n: player.advance_to(until, n))
         self.rt = player.rt
         self.renderer = frames.Renderer(self.rt)
-        agg = await RunAction.objects.filter(run=run).aaggregate(m=Max("seq"))
+        agg = await _in_db(RunAction.objects.filter(run=run).aggregate)(m=Max("seq"))
         self.seq = agg["m"] or 0
         self._anchor()
         self.loaded = True
@@ -584,7 +617,7 @@ class RunHost:
     async def _save(self, running: bool | None = None) -> bool:
         """Save the clock; False when the lease is no longer ours (nothing saved)."""
         fields = self._clock_fields(running)
-        n = await database_sync_to_async(
+        n = await _in_db(
             Run.objects.filter(pk=self.run_id, lease_owner=PROCESS_ID, lease_until__gt=Now()).update
         )(**fields)
         return n == 1
@@ -600,13 +633,13 @@ class RunHost:
             with suppress(Exception):  # the dashboard falls back on a replay
                 await _publish([self], stopped=True)
         try:
-            await database_sync_to_async(
-                Run.objects.filter(pk=self.run_id, lease_owner=PROCESS_ID).update
-            )(**fields)
+            await _in_db(Run.objects.filter(pk=self.run_id, lease_owner=PROCESS_ID).update)(
+                **fields
+            )
         except Exception:  # the database may be gone at shutdown; the lease expires anyway
             log.exception("run %s: could not release the lease", self.run_id)
 
-    @database_sync_to_async
+    @_in_db
     def _log(self, seq: int, t_us: int, action: dict[str, Any]) -> bool:
         """Write the action, only while the lease is ours; False: it is not (not logged)."""
         try:
