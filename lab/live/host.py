@@ -32,6 +32,7 @@ import os
 import secrets
 import socket
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
@@ -354,12 +355,41 @@ async def _monitor_loop() -> None:
             log.exception("run host monitor: this beat failed")
 
 
+# The summaries of this process's runs, for a dashboard answered here; with several
+# processes they also go to the shared cache (Redis). Not to a per-process cache: Django's
+# local-memory cache holds 300 entries and would evict the rate limits' counters.
+_summaries: OrderedDict[str, dict[str, Any]] = OrderedDict()
+SUMMARIES_KEPT = 20_000
+SHARED_CACHE = "redis" in settings.CACHES["default"]["BACKEND"].lower()
+
+
 async def _publish(hosts: list[RunHost], stopped: bool = False) -> None:
-    """One cache write for the summaries of many runs (one Redis round trip)."""
-    if hosts:
-        items = {summary_key(h.run_id): h.summary(stopped=stopped) for h in hosts}
+    """The summaries of many runs: kept here, and one cache write (one Redis round trip)."""
+    if not hosts:
+        return
+    items = {h.run_id: h.summary(stopped=stopped) for h in hosts}
+    _summaries.update(items)
+    for run_id in items:
+        _summaries.move_to_end(run_id)
+    while len(_summaries) > SUMMARIES_KEPT:
+        _summaries.popitem(last=False)
+    if SHARED_CACHE:
         timeout = SUMMARY_KEEP_S if stopped else 10 * SUMMARY_S
-        await cache.aset_many(items, timeout=timeout)
+        await cache.aset_many({summary_key(k): v for k, v in items.items()}, timeout=timeout)
+
+
+def summaries_of(run_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+    """What is known of each run, newest first: this process's summary, then the shared
+    cache's (another process may own the run now). Sync: for views."""
+    out = {r: [_summaries[r]] for r in run_ids if r in _summaries}
+    if SHARED_CACHE and run_ids:
+        found = cache.get_many([summary_key(r) for r in run_ids])
+        for r in run_ids:
+            if (s := found.get(summary_key(r))) is not None:
+                out.setdefault(r, []).append(s)
+    for known in out.values():
+        known.sort(key=lambda s: -s["wall"])
+    return out
 
 
 async def _take_over(run_id: str) -> None:

@@ -14,7 +14,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.core.cache import cache
 from django.db.models import Count
 
 from lab.engine.run import Player, Runtime
@@ -83,8 +82,16 @@ def log_since(run: Run, known: int) -> list[tuple[int, dict[str, Any]]]:
     return [(a.t_us, a.action) for a in rows]
 
 
-def _from_summary(run: Run, s: Any) -> dict[str, Any] | None:
-    """The download state from what the run's owner published, if it still holds."""
+def _from_summary(run: Run, known: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The download state from what the run's owner published (newest first), if one of
+    them still holds."""
+    for s in known:
+        if (state := _one_summary(run, s)) is not None:
+            return state
+    return None
+
+
+def _one_summary(run: Run, s: Any) -> dict[str, Any] | None:
     if not isinstance(s, dict) or s.get("epoch") != run.epoch:
         return None
     if s["stopped"]:  # let go: true while nothing moved the run since
@@ -105,14 +112,14 @@ def _from_summary(run: Run, s: Any) -> dict[str, Any] | None:
 def download_state(
     run: Run,
     actions: int | None = None,
-    summary: Any = None,
+    summaries: list[dict[str, Any]] | None = None,
     budget: Budget | None = None,
 ) -> dict[str, Any]:
     """The first TCP download of a run now (state, label, %): from its owner's summary
     (see host.summary), else by a replay of its log within `budget` engine events."""
-    if summary is None:
-        summary = cache.get(host.summary_key(run.id))
-    if (state := _from_summary(run, summary)) is not None:
+    if summaries is None:
+        summaries = host.summaries_of([run.id]).get(run.id, [])
+    if (state := _from_summary(run, summaries)) is not None:
         return state
     if actions is None:
         actions = RunAction.objects.filter(run=run).count()
@@ -186,16 +193,16 @@ def rows(session: ClassSession) -> list[dict[str, Any]]:
         .annotate(n=Count("pk"))
     )
     attempts_list = list(attempts.order_by("participant__joined", "participant__pk"))
-    summaries = cache.get_many([host.summary_key(a.run_id) for a in attempts_list])
+    summaries = host.summaries_of([a.run_id for a in attempts_list])
     choices = session_teaching(session).choices if attempts_list else []
     budget = Budget()
     for a in attempts_list:
-        summary = summaries.get(host.summary_key(a.run_id))
+        known = summaries.get(a.run_id, [])
         out.append(
             {
                 "id": a.participant.pk,
                 "name": a.participant.name,
-                "download": download_state(a.run, counts.get(a.run_id, 0), summary, budget),
+                "download": download_state(a.run, counts.get(a.run_id, 0), known, budget),
                 "speed": a.run.speed,
                 # The class's question (one parse per answer, not one per student).
                 "prediction": choices[a.choice].text
