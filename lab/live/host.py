@@ -94,6 +94,7 @@ _watched: dict[str, set[Socket]] = {}  # run id -> the consumers in this process
 _sockets: dict[str, Socket] = {}  # channel name -> that consumer: replies go straight to it
 _monitor: asyncio.Task[None] | None = None
 _takeovers: dict[str, asyncio.Task[None]] = {}  # run id -> the monitor's takeover under way
+_announced: set[str] = set()  # runs watched here, owned elsewhere, their owner told so
 
 
 def summary_key(run_id: str) -> str:
@@ -338,12 +339,18 @@ async def _monitor_loop() -> None:
                     # every lease this process owns (they expired, one run after another).
                     if run_id not in _takeovers:
                         _takeovers[run_id] = asyncio.create_task(_take_over(run_id))
-            if now >= next_presence:
+            # Owners elsewhere send frames to this process only while told that someone
+            # here watches: every PRESENCE_S, and at once for a run newly owned elsewhere.
+            everyone = now >= next_presence
+            if everyone:
                 next_presence = now + PRESENCE_S
-                layer = get_channel_layer()
-                for run_id in list(_watched):  # a host here sees _watched itself
-                    if (h := _hosts.get(run_id)) is None or h.task.done():
-                        await layer.group_send(owner_group(run_id), {"type": "run.presence"})
+            layer = get_channel_layer()
+            for run_id in orphans:
+                if everyone or run_id not in _announced:
+                    _announced.add(run_id)
+                    presence = {"type": "run.presence", "from": PROCESS_ID}
+                    await layer.group_send(owner_group(run_id), presence)
+            _announced.intersection_update(orphans)
             if now >= next_summary:
                 next_summary = now + SUMMARY_S
                 await _publish([h for h in _hosts.values() if h.loaded and not h.task.done()])
@@ -779,7 +786,9 @@ class RunHost:
 
     @property
     def watched_elsewhere(self) -> bool:
-        return time.monotonic() - self.last_presence <= PRESENCE_S + 2 * TICK_S
+        """Someone in another process said so within two presence periods (one missed
+        beat of a busy monitor must not cut its watchers off)."""
+        return time.monotonic() - self.last_presence <= 2 * PRESENCE_S
 
     async def _send(self, frame: dict[str, Any]) -> None:
         """Render once, send many: the one message goes to every watcher here directly,

@@ -221,8 +221,8 @@ def rows(session: ClassSession) -> list[dict[str, Any]]:
 def tally(session: ClassSession) -> list[dict[str, Any]]:
     """How many students chose each answer (and how many have not answered)."""
     t = session_teaching(session)
-    attempts = Attempt.objects.filter(participant__session=session)
-    counts = Counter(a.choice for a in attempts)
+    choices = Attempt.objects.filter(participant__session=session).values_list("choice", flat=True)
+    counts = Counter(choices)
     total = sum(counts.values()) or 1
     out = [
         {"text": c.text, "count": counts.get(i, 0), "pct": round(100 * counts.get(i, 0) / total)}
@@ -234,11 +234,22 @@ def tally(session: ClassSession) -> list[dict[str, Any]]:
     return out
 
 
+_TEACHINGS: dict[int, tuple[Any, Any]] = {}  # scenario pk -> (its `updated`, its teaching)
+
+
 def session_teaching(session: ClassSession) -> Any:
+    """The class's question and challenge, parsed once per version of its scenario (a
+    dashboard answer needs it three times; building the scenario's dict is ~6 ms)."""
     from lab import specs
     from lab.teaching.spec import teaching_of
 
-    return teaching_of(specs.scenario_to_dict(session.scenario))
+    scenario = session.scenario
+    known = _TEACHINGS.get(scenario.pk)
+    if known is not None and known[0] == scenario.updated:
+        return known[1]
+    teaching = teaching_of(specs.scenario_to_dict(scenario))
+    _TEACHINGS[scenario.pk] = (scenario.updated, teaching)
+    return teaching
 
 
 CSV_FIELDS = (
