@@ -95,6 +95,7 @@ _sockets: dict[str, Socket] = {}  # channel name -> that consumer: replies go st
 _monitor: asyncio.Task[None] | None = None
 _takeovers: dict[str, asyncio.Task[None]] = {}  # run id -> the monitor's takeover under way
 _announced: set[str] = set()  # runs watched here, owned elsewhere, their owner told so
+_publishing: asyncio.Task[None] | None = None  # the monitor's summary write under way
 
 
 def summary_key(run_id: str) -> str:
@@ -313,6 +314,7 @@ def _ensure_monitor() -> None:
 async def _monitor_loop() -> None:
     """This process's beat: renew owned leases (stopping hosts that lost theirs), take
     over watched runs whose owner died, tell owners that someone here is watching."""
+    global _publishing
     next_renew = next_presence = next_summary = time.monotonic()
     while True:
         await asyncio.sleep(TICK_S)
@@ -351,9 +353,11 @@ async def _monitor_loop() -> None:
                     presence = {"type": "run.presence", "from": PROCESS_ID}
                     await layer.group_send(owner_group(run_id), presence)
             _announced.intersection_update(orphans)
-            if now >= next_summary:
+            if now >= next_summary and (_publishing is None or _publishing.done()):
+                # Not awaited: a slow cache must never delay the renewal of the leases.
                 next_summary = now + SUMMARY_S
-                await _publish([h for h in _hosts.values() if h.loaded and not h.task.done()])
+                hosts = [h for h in _hosts.values() if h.loaded and not h.task.done()]
+                _publishing = asyncio.create_task(_publish(hosts))
             if refresh := getattr(get_channel_layer(), "refresh_groups", None):
                 await refresh()
         except asyncio.CancelledError:
@@ -382,7 +386,13 @@ async def _publish(hosts: list[RunHost], stopped: bool = False) -> None:
         _summaries.popitem(last=False)
     if SHARED_CACHE:
         timeout = SUMMARY_KEEP_S if stopped else 10 * SUMMARY_S
-        await cache.aset_many({summary_key(k): v for k, v in items.items()}, timeout=timeout)
+        shared = {summary_key(k): v for k, v in items.items()}
+        try:  # on the hosts' threads, not channels' database thread (busy with opens)
+            await asyncio.get_running_loop().run_in_executor(
+                _DB, functools.partial(cache.set_many, shared, timeout=timeout)
+            )
+        except Exception:  # Redis away: the dashboard falls back on replays meanwhile
+            log.warning("run summaries not published (cache unavailable)", exc_info=True)
 
 
 def summaries_of(run_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
