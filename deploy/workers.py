@@ -17,6 +17,7 @@ processes by lease expiry (a few seconds). SIGTERM or SIGINT stops every child.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import signal
 import socket
@@ -25,6 +26,13 @@ import sys
 import time
 
 RESTART_S = 1.0
+
+
+def _die_with_parent() -> None:
+    """In the child: SIGTERM when this launcher dies, even by kill -9 (Linux's
+    PR_SET_PDEATHSIG), so no worker outlives it holding the port."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # 1: PR_SET_PDEATHSIG
 
 
 def listen(host: str, port: int) -> socket.socket:
@@ -56,7 +64,7 @@ def main(argv: list[str]) -> int:
     children: dict[int, int] = {}  # pid -> slot
 
     def start(slot: int) -> None:
-        proc = subprocess.Popen(cmd, pass_fds=(sock.fileno(),))
+        proc = subprocess.Popen(cmd, pass_fds=(sock.fileno(),), preexec_fn=_die_with_parent)
         children[proc.pid] = slot
 
     def stop(signum: int, _frame: object) -> None:
