@@ -96,6 +96,7 @@ _monitor: asyncio.Task[None] | None = None
 _takeovers: dict[str, asyncio.Task[None]] = {}  # run id -> the monitor's takeover under way
 _announced: set[str] = set()  # runs watched here, owned elsewhere, their owner told so
 _publishing: asyncio.Task[None] | None = None  # the monitor's summary write under way
+_telling: asyncio.Task[None] | None = None  # the monitor's presence messages under way
 
 
 def summary_key(run_id: str) -> str:
@@ -314,7 +315,7 @@ def _ensure_monitor() -> None:
 async def _monitor_loop() -> None:
     """This process's beat: renew owned leases (stopping hosts that lost theirs), take
     over watched runs whose owner died, tell owners that someone here is watching."""
-    global _publishing
+    global _publishing, _telling
     next_renew = next_presence = next_summary = time.monotonic()
     while True:
         await asyncio.sleep(TICK_S)
@@ -343,16 +344,15 @@ async def _monitor_loop() -> None:
                         _takeovers[run_id] = asyncio.create_task(_take_over(run_id))
             # Owners elsewhere send frames to this process only while told that someone
             # here watches: every PRESENCE_S, and at once for a run newly owned elsewhere.
-            everyone = now >= next_presence
-            if everyone:
-                next_presence = now + PRESENCE_S
-            layer = get_channel_layer()
-            for run_id in orphans:
-                if everyone or run_id not in _announced:
-                    _announced.add(run_id)
-                    presence = {"type": "run.presence", "from": PROCESS_ID}
-                    await layer.group_send(owner_group(run_id), presence)
             _announced.intersection_update(orphans)
+            if _telling is None or _telling.done():
+                everyone = now >= next_presence
+                if everyone:
+                    next_presence = now + PRESENCE_S
+                tell = [r for r in orphans if everyone or r not in _announced]
+                _announced.update(tell)
+                if tell:  # not awaited: a round trip per run must not delay the renewals
+                    _telling = asyncio.create_task(_tell_owners(tell))
             if now >= next_summary and (_publishing is None or _publishing.done()):
                 # Not awaited: a slow cache must never delay the renewal of the leases.
                 next_summary = now + SUMMARY_S
@@ -407,6 +407,16 @@ def summaries_of(run_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
     for known in out.values():
         known.sort(key=lambda s: -s["wall"])
     return out
+
+
+async def _tell_owners(run_ids: list[str]) -> None:
+    """Tell the owners elsewhere of these runs that someone here watches them."""
+    layer = get_channel_layer()
+    presence = {"type": "run.presence", "from": PROCESS_ID}
+    try:
+        await asyncio.gather(*(layer.group_send(owner_group(r), presence) for r in run_ids))
+    except Exception:  # Redis away: the next beat tells them again
+        log.warning("presence not sent", exc_info=True)
 
 
 async def _take_over(run_id: str) -> None:
