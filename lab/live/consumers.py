@@ -1,8 +1,9 @@
-"""The websocket of a live run: authenticate, join the group, validate, forward.
+"""The websocket of a live run: authenticate, watch, validate, forward.
 
 Thin by design: no simulation state lives here. Control actions go to the run's owner
-(whichever process holds the lease); frames from the owner come back through the run's
-group. A watch token can never act: checked here, for every action, on the server.
+(whichever process holds the lease); frames from the owner come straight from it when it
+is in this process, else through this process's relay of the run's group (host.py). A
+watch token can never act: checked here, for every action, on the server.
 """
 
 from __future__ import annotations
@@ -88,12 +89,14 @@ class RunConsumer(AsyncWebsocketConsumer):
         self.latest: str | None = None
         self.wake = asyncio.Event()
         self.watching = True
-        await self.channel_layer.group_add(host.group(self.run_id), self.channel_name)
         await self.accept()
         self.writer = asyncio.create_task(self._write(), name=f"run-socket-{self.channel_name}")
         # This process's host monitor keeps the run hosted while we watch: it tells the
         # owner we are here and takes the run over if the owner dies (lease expired).
+        # Frames come from an owner here directly, from one elsewhere through this
+        # process's relay (one message per process, not per socket).
         host.watch(self.run_id, self)
+        await host.relay_join(self.run_id)
         await host.ensure_host(self.run_id)
         await self._to_owner({"type": "run.sync", "reply_to": self.channel_name})
 
@@ -112,7 +115,7 @@ class RunConsumer(AsyncWebsocketConsumer):
         if self.writer is not asyncio.current_task():
             self.writer.cancel()
         with suppress(Exception):
-            await self.channel_layer.group_discard(host.group(self.run_id), self.channel_name)
+            await host.relay_leave(self.run_id)
 
     async def _to_owner(self, message: dict[str, Any]) -> None:
         await host.to_owner(self.run_id, message)
@@ -206,8 +209,8 @@ class RunConsumer(AsyncWebsocketConsumer):
                 self._queue(frames.error_text(event["error"]))
 
     async def run_frame(self, event: dict[str, Any]) -> None:
-        if event.get("from") != host.PROCESS_ID:  # an owner here handed it over already
-            self.from_owner(event)
+        """A frame sent to this socket alone (an owner elsewhere answering its sync)."""
+        self.from_owner(event)
 
     async def run_ack(self, event: dict[str, Any]) -> None:
         self.from_owner(event)

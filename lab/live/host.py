@@ -294,6 +294,55 @@ def unwatch(run_id: str, sock: Socket) -> None:
         del _sockets[sock.channel_name]
 
 
+# Frames from owners in other processes come through the channel layer to one relay
+# channel per process, which joins the group of every run watched here and hands each
+# frame to the run's sockets directly. (channels-redis already sends a group message once
+# per process; the relay saves the fan-out behind it: one receive, one deserialisation,
+# no per-socket queue and dispatch, and group memberships per run, not per socket.)
+_relay: tuple[str, asyncio.Task[None]] | None = None
+_relayed: set[str] = set()  # runs whose group the relay joined
+
+
+async def _relay_channel() -> str:
+    global _relay
+    loop = asyncio.get_running_loop()
+    if _relay is None or _relay[1].done() or _relay[1].get_loop() is not loop:
+        name = await get_channel_layer().new_channel("relay.")
+        _relay = (name, loop.create_task(_relay_loop(name), name="run-frame-relay"))
+        _relayed.clear()
+    return _relay[0]
+
+
+async def _relay_loop(channel: str) -> None:
+    layer = get_channel_layer()
+    while True:
+        try:
+            msg = await layer.receive(channel)
+            if msg.get("type") == "run.frame" and msg.get("from") != PROCESS_ID:
+                for sock in list(_watched.get(msg.get("run", ""), ())):
+                    sock.from_owner(msg)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # one bad message must not stop every run's frames here
+            log.exception("frame relay: a message failed")
+
+
+async def relay_join(run_id: str) -> None:
+    """Frames of this run from an owner elsewhere reach this process (see _relay)."""
+    channel = await _relay_channel()
+    if run_id not in _relayed:
+        _relayed.add(run_id)
+        await get_channel_layer().group_add(group(run_id), channel)
+
+
+async def relay_leave(run_id: str) -> None:
+    """Nobody here watches this run any more: its frames need not come here."""
+    if run_id in _watched or run_id not in _relayed or _relay is None:
+        return
+    _relayed.discard(run_id)
+    await get_channel_layer().group_discard(group(run_id), _relay[0])
+
+
 async def to_owner(run_id: str, message: dict[str, Any]) -> None:
     """Hand a consumer's message to the run's owner: straight into its inbox when it is
     in this process, else through the channel layer to whichever process holds the lease."""
@@ -444,6 +493,13 @@ async def stop_all() -> None:
         with suppress(asyncio.CancelledError, Exception):
             await _monitor
     _monitor = None
+    global _relay
+    if _relay is not None:
+        _relay[1].cancel()
+        with suppress(asyncio.CancelledError, Exception):
+            await _relay[1]
+        _relay = None
+        _relayed.clear()
 
 
 class CpuBudget:
@@ -802,6 +858,7 @@ class RunHost:
             "t_us": self.rt.now,
             "progress": progress,  # a newer progress frame replaces one not yet sent
             "from": PROCESS_ID,
+            "run": self.run_id,  # for the relay of each process watching (relay_join)
         }
 
     @property
