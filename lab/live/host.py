@@ -307,7 +307,10 @@ async def _relay_channel() -> str:
     global _relay
     loop = asyncio.get_running_loop()
     if _relay is None or _relay[1].done() or _relay[1].get_loop() is not loop:
-        name = await get_channel_layer().new_channel("relay.")
+        # The default prefix, as every channel of this process: channels-redis reads all
+        # of a process's channels through one loop on one key of that prefix, and a
+        # channel with another prefix is never read while that loop runs.
+        name = await get_channel_layer().new_channel()
         _relay = (name, loop.create_task(_relay_loop(name), name="run-frame-relay"))
         _relayed.clear()
     return _relay[0]
