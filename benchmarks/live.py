@@ -59,6 +59,9 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from benchmarks._goals import print_goals, write_json  # noqa: E402
+
 SLUG = "default-drop"
 FRAME_S = 0.2
 
@@ -84,8 +87,14 @@ class LabServer:
     """As tests/conftest.py's LabServer: migrate, load built-ins, daphne on loopback."""
 
     def __init__(
-        self, data_dir: Path, *, profile_out: Path | None = None, env: dict[str, str] | None = None
+        self,
+        data_dir: Path,
+        *,
+        profile_out: Path | None = None,
+        env: dict[str, str] | None = None,
+        workers: int = 1,
     ) -> None:
+        self.workers = workers  # > 1: deploy/workers.py with that many daphne processes
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {
@@ -112,7 +121,10 @@ class LabServer:
 
     def start(self) -> LabServer:
         daphne_args = ["-b", "127.0.0.1", "-p", str(self.port), "lab.asgi:application"]
-        if self.profile_out is None:
+        if self.workers > 1:
+            cmd = [sys.executable, "deploy/workers.py", str(self.workers), "127.0.0.1"]
+            cmd += [str(self.port)]
+        elif self.profile_out is None:
             cmd = [sys.executable, "-m", "daphne", *daphne_args]
         else:
             cmd = [sys.executable, __file__, "_serve-profiled", str(self.profile_out), *daphne_args]
@@ -141,20 +153,33 @@ class LabServer:
         if self.profile_out is not None and self.proc is not None:
             self.proc.send_signal(signal.SIGUSR1 if on else signal.SIGUSR2)
 
-    def rss_mb(self) -> float:
+    def pids(self) -> list[int]:
+        """The server's processes: daphne, or deploy/workers.py and its daphne children."""
         assert self.proc
-        with open(f"/proc/{self.proc.pid}/status") as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) / 1024
-        raise RuntimeError("no VmRSS")
+        pids = [self.proc.pid]
+        with contextlib.suppress(OSError):
+            for task in os.listdir(f"/proc/{self.proc.pid}/task"):
+                with open(f"/proc/{self.proc.pid}/task/{task}/children") as f:
+                    pids += [int(x) for x in f.read().split()]
+        return pids
+
+    def rss_mb(self) -> float:
+        total = 0
+        for pid in self.pids():
+            with contextlib.suppress(OSError), open(f"/proc/{pid}/status") as f:
+                for line in f:
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1])
+        return total / 1024
 
     def cpu_s(self) -> float:
-        """User + system CPU seconds of the server process, all its threads."""
-        assert self.proc
-        with open(f"/proc/{self.proc.pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        """User + system CPU seconds of the server's processes, all their threads."""
+        total = 0
+        for pid in self.pids():
+            with contextlib.suppress(OSError), open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+                total += int(fields[11]) + int(fields[12])
+        return total / os.sysconf("SC_CLK_TCK")
 
 
 def serve_profiled(out: str, daphne_args: list[str]) -> None:
@@ -429,10 +454,13 @@ async def measure_runs(server: LabServer, n: int, win: Window, gate_n: int) -> d
     }
 
 
+WORKERS = 1  # --workers
+
+
 def step_runs(
     data_dir: Path, n: int, win: Window, gate_n: int, env: dict[str, str]
 ) -> dict[str, Any]:
-    server = LabServer(data_dir, env=env).start()
+    server = LabServer(data_dir, env=env, workers=WORKERS).start()
     try:
         return asyncio.run(measure_runs(server, n, win, gate_n))
     finally:
@@ -505,7 +533,7 @@ async def measure_watchers(server: LabServer, m: int, win: Window, gate_n: int) 
 def step_watchers(
     data_dir: Path, m: int, win: Window, gate_n: int, env: dict[str, str]
 ) -> dict[str, Any]:
-    server = LabServer(data_dir, env=env).start()
+    server = LabServer(data_dir, env=env, workers=WORKERS).start()
     try:
         return asyncio.run(measure_watchers(server, m, win, gate_n))
     finally:
@@ -607,7 +635,7 @@ def step_first_frame(data_dir: Path, trials: int, env: dict[str, str]) -> dict[s
     # Every trial comes from 127.0.0.1: lift the per-address start limit (30 a minute) so
     # trials are not refused; the throttle still runs on each POST.
     env = {"LAB_RUN_STARTS_PER_MINUTE": "1000", **env}
-    server = LabServer(data_dir, env=env).start()
+    server = LabServer(data_dir, env=env, workers=WORKERS).start()
     try:
         return asyncio.run(measure_first_frame(server, trials))
     finally:
@@ -663,6 +691,14 @@ def main() -> int:
         help="server experiments (benchmarks/_live_settings.py): sweep, nohop",
     )
     ap.add_argument("--keep", action="store_true", help="keep the data dir (server logs)")
+    ap.add_argument("--json", metavar="FILE", help="write the goals' figures to FILE (JSON)")
+    ap.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="serve with N daphne processes on one port (deploy/workers.py; starts "
+        "PostgreSQL and Redis as soak.py does) instead of one embedded process",
+    )
     ap.add_argument(
         "--server-env",
         action="append",
@@ -695,7 +731,18 @@ def main() -> int:
     )
 
     data_dir = Path(tempfile.mkdtemp(prefix="lab-bench-live-"))
-    LabServer(data_dir).prepare()
+    data_dir.chmod(0o755)  # --workers: PostgreSQL runs as its own user under it
+    global WORKERS
+    WORKERS = args.workers
+    services: list[Any] = []
+    if args.workers > 1:  # several processes share runs through PostgreSQL and Redis
+        from tests.scaleout.servers import Postgres, Redis
+
+        pg, redis = Postgres(data_dir / "pg").start(), Redis(data_dir / "redis").start()
+        services = [redis, pg]
+        server_env.update(DATABASE_URL=pg.url(), REDIS_URL=redis.url)
+        os.environ.update(DATABASE_URL=pg.url(), REDIS_URL=redis.url)
+    LabServer(data_dir, env=server_env).prepare()
     django_setup(data_dir)
     print(
         f"live lab benchmark: {os.cpu_count()} CPUs, Python {sys.version.split()[0]}, "
@@ -878,10 +925,11 @@ def main() -> int:
             )
         )
 
-    print("\ngoals")
-    for goal, met, figure in verdicts:
-        mark = "not measured" if met is None else ("MET" if met else "MISSED")
-        print(f"  {mark:12}  {goal}: {figure}")
+    goals = [(goal, figure, met) for goal, met, figure in verdicts]
+    print_goals(goals)
+    write_json(args.json, "live", goals, runs=runs, load_average=os.getloadavg())
+    for service in services:
+        service.stop()
     if args.keep:
         print(f"\ndata and server logs kept in {data_dir}")
     else:

@@ -69,6 +69,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from benchmarks._goals import print_goals, write_json
 from benchmarks.live import LabServer, django_setup, f1, new_runs, pct, table, watch_token
 from tests.scaleout.servers import Postgres, Redis, new_root
 
@@ -604,13 +605,18 @@ def report(
             f"{slope:+.2f} MB/min)  {mark}"
         )
 
-    print("\ngoals")
-    print(f"  {'MET' if total == 0 else 'MISSED':7} 0 errors: {total}")
-    mark = "too short" if flat_ok is None else "MET" if flat_ok else "MISSED"
-    print(
-        f"  {mark:7} flat memory (A and B: last third within {FLAT_TOLERANCE:.0%} of the "
-        f"first third, after warm-up; needs 3 samples or more)"
-    )
+    lost = soak.errors["action lost"]
+    r["goals"] = [
+        ("0 errors", f"{total}", total == 0),
+        ("0 actions lost or unacknowledged", f"{lost} of {r['sent']} sent", lost == 0),
+        (
+            f"flat memory (A and B: last third within {FLAT_TOLERANCE:.0%} of the first third, "
+            "after warm-up; needs 3 samples or more)",
+            "too short" if flat_ok is None else ("flat" if flat_ok else "grows"),
+            flat_ok,
+        ),
+    ]
+    print_goals(r["goals"])
     return total == 0 and bool(flat_ok)
 
 
@@ -634,6 +640,7 @@ def main() -> int:
     )
     ap.add_argument("--gate", type=int, default=50, help="websocket opens in flight at once")
     ap.add_argument("--keep", action="store_true", help="keep the data dir (server logs)")
+    ap.add_argument("--json", metavar="FILE", help="write the goals' figures to FILE (JSON)")
     ap.add_argument(
         "--server-env",
         action="append",
@@ -684,6 +691,9 @@ def main() -> int:
         for _, server in servers:
             server.stop()
         report(args, r, *server_log(servers))
+        write_json(
+            args.json, "soak", r["goals"], rows=r["rows"], sent=r["sent"], logged=r["logged"]
+        )
     finally:
         for _, server in servers:
             server.stop()

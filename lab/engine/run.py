@@ -31,6 +31,14 @@ class ActionError(ValueError):
     """An action this run cannot take; nothing was changed."""
 
 
+class TooLong(RuntimeError):
+    """A replay needed more engine events than its budget: it stopped part way."""
+
+    def __init__(self, max_events: int) -> None:
+        super().__init__(f"more than {max_events:,} engine events")
+        self.max_events = max_events
+
+
 class Runtime:
     """`on_change` is called after every engine event and every action (pcap.py records
     what its packets need there)."""
@@ -57,6 +65,7 @@ class Runtime:
         # state, sampled after each engine event, so it is the same however fast we step.
         self.samples: dict[str, list[tuple[int, int, int]]] = {f: [] for f in self.sim.flows}
         self._last: dict[str, tuple[str, int, int]] = {}
+        self.events = 0  # engine events processed: what a replay's budget counts
         self._sample()
 
     @property
@@ -72,13 +81,23 @@ class Runtime:
         return self.sessions[device].prompt
 
     # -- time --------------------------------------------------------------------------
-    def advance_to(self, t_us: int) -> None:
-        """Step event by event up to t_us, sampling throughput after each one."""
+    def advance_to(self, t_us: int, max_events: int | None = None) -> bool:
+        """Step event by event up to t_us, sampling throughput after each one.
+
+        With `max_events`, stop after that many events, the clock at the last one, and
+        answer False (t_us not reached yet): the caller bounds its work per slice and goes
+        on later. However the work is sliced, the state at a given time is the same."""
         sim = self.sim
+        n = 0
         while (d := sim.next_deadline()) is not None and d <= t_us:
+            if max_events is not None and n >= max_events:
+                return False
             sim.advance_to(d)
             self._changed()
+            n += 1
+            self.events += 1
         sim.advance_to(max(t_us, sim.now))
+        return True
 
     def step(self) -> int | None:
         """Jump to the next engine event (the "step" control); None: nothing is due."""
@@ -168,14 +187,27 @@ class Player:
         self.actions = list(actions)
         self.next = 0
 
-    def advance_to(self, t_us: int) -> None:
+    def advance_to(self, t_us: int, max_events: int | None = None) -> bool:
+        """Play on to t_us; with `max_events`, at most that many engine events: False when
+        t_us was not reached (call again to go on, as Runtime.advance_to)."""
+        start = self.rt.events
+
+        def left() -> int | None:
+            return None if max_events is None else max_events - (self.rt.events - start)
+
         while self.next < len(self.actions) and self.actions[self.next][0] <= t_us:
             at, action = self.actions[self.next]
+            if not self.rt.advance_to(at, left()):
+                return False
             self.next += 1
-            self.rt.advance_to(at)
             with suppress(ActionError):  # it failed live too (checked before it was logged)
                 self.rt.apply(action)
-        self.rt.advance_to(t_us)
+        return self.rt.advance_to(t_us, left())
+
+    def play(self, t_us: int, max_events: int) -> None:
+        """Play on to t_us within `max_events` engine events, or raise TooLong."""
+        if not self.advance_to(t_us, max_events):
+            raise TooLong(max_events)
 
 
 def rebuild(

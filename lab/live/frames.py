@@ -7,6 +7,7 @@ by htmx's ws extension by its `id`) is byte for byte what a reload would show.
 from __future__ import annotations
 
 import json
+import re
 from functools import lru_cache
 from typing import Any
 
@@ -121,12 +122,62 @@ class Renderer:
         return html
 
 
-def progress_text(rt: Runtime, *, speed: str, epoch: int) -> str:
-    return json.dumps(present.progress(rt, epoch=epoch, speed=speed), separators=(",", ":"))
+# daphne closes a socket whose message is over 65,536 bytes (--websocket-max-message-size,
+# ./dev serve) with 1011: every message stays under this, with room to spare.
+FRAME_MAX_BYTES = 60_000
+_ID = re.compile(r'<(\w+)[^>]*?\sid="([^"]+)"')
+
+
+def progress_text(rt: Runtime, *, speed: str, epoch: int, lag: str | None = None) -> str:
+    """The progress frame; `lag`: why the run plays slower than its speed (host.py).
+    Past FRAME_MAX_BYTES (hundreds of flows) the flows that do not fit are left out and
+    counted in `flows_left_out`: the page shows the rest, the socket stays open."""
+    frame = present.progress(rt, epoch=epoch, speed=speed)
+    if lag:
+        frame["lag"] = lag
+    text = json.dumps(frame, separators=(",", ":"))
+    flows = frame.get("flows") or []
+    total = len(flows)
+    while len(text.encode()) > FRAME_MAX_BYTES and flows:
+        flows = flows[: max(len(flows) * FRAME_MAX_BYTES // len(text.encode()) - 1, 0)]
+        frame.update(flows=flows, flows_left_out=total - len(flows))
+        text = json.dumps(frame, separators=(",", ":"))
+    return text
 
 
 def error_text(message: str) -> str:
     return json.dumps({"type": "error", "error": message})
+
+
+def too_big(html: str) -> str:
+    """A region too large for one message: its element, empty but for a note, so the
+    page keeps its layout (the same id is swapped in again when it fits)."""
+    m = _ID.search(html)
+    tag, rid = (m.group(1), m.group(2)) if m else ("div", "")
+    kb = len(html.encode()) // 1024
+    return (
+        f'<{tag} id="{rid}" class="too-big">This part of the lab is too large to update live '
+        f"({kb} KB): reload the page to see it.</{tag}>"
+    )
+
+
+def pack(htmls: list[str]) -> list[str]:
+    """Region partials as few websocket messages as fit under FRAME_MAX_BYTES each (the
+    htmx ws extension swaps every element with an id in a message: any grouping works)."""
+    out: list[str] = []
+    size = 0
+    for html in htmls:
+        n = len(html.encode())
+        if n > FRAME_MAX_BYTES:
+            html = too_big(html)
+            n = len(html.encode())
+        if out and size + 1 + n <= FRAME_MAX_BYTES:
+            out[-1] += "\n" + html
+            size += 1 + n
+        else:
+            out.append(html)
+            size = n
+    return out
 
 
 class Sent:
@@ -135,7 +186,8 @@ class Sent:
     def __init__(self) -> None:
         self.regions: dict[str, str] = {}
 
-    def changed(self, regions: dict[str, str]) -> str:
-        text = "\n".join(h for rid, h in regions.items() if self.regions.get(rid) != h)
+    def changed(self, regions: dict[str, str]) -> list[str]:
+        """The messages that bring the watchers up to `regions` ([] when nothing changed)."""
+        htmls = [h for rid, h in regions.items() if self.regions.get(rid) != h]
         self.regions.update(regions)
-        return text
+        return pack(htmls)

@@ -1,7 +1,9 @@
 """The recording of a run: its log replayed for one viewer, at any speed, from any moment.
 
-Each socket has its own Player (replay is cheap), so a recording never touches the live
-run or its lease. Seeking back rebuilds from the start; seeking forward plays on.
+Each socket has its own Player, so a recording never touches the live run or its lease.
+Seeking back rebuilds from the start; seeking forward plays on. Replaying is engine work
+like a live run's: on the event loop within the same CPU budget (host.CpuBudget), in a
+task of its own that a newer seek or the socket's close cancels between two slices.
 """
 
 from __future__ import annotations
@@ -22,6 +24,12 @@ from lab.live.models import SPEEDS, Run
 
 
 class RecordingConsumer(AsyncWebsocketConsumer):
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:  # however the socket ends, its replay stops (see RunConsumer.__call__)
+            await self.disconnect(1011)
+
     async def connect(self) -> None:
         run_id = str(self.scope["url_route"]["kwargs"]["run_id"])
         run = await Run.objects.filter(pk=run_id).afirst()
@@ -32,29 +40,40 @@ class RecordingConsumer(AsyncWebsocketConsumer):
         self.log = await sync_to_async(host.log_of)(run)
         self.end_us = host.clock_now(run)
         self.speed = "paused"
+        self.lock = asyncio.Lock()
+        self.budget = host.CpuBudget()
+        self.seeking: asyncio.Task[None] | None = None
         await self._seek(0)
         await self.accept()
         await self._send_frames()
         self.player_task = asyncio.create_task(self._play())
 
     async def disconnect(self, code: int) -> None:
-        task = getattr(self, "player_task", None)
-        if task is not None:
-            task.cancel()
+        for task in (getattr(self, "player_task", None), getattr(self, "seeking", None)):
+            if task is not None:
+                task.cancel()
 
     async def _seek(self, t_us: int) -> None:
-        t_us = max(0, min(t_us, self.end_us))
-        if not hasattr(self, "player") or t_us < self.player.rt.now:
-            self.player = Player(self.run.spec, self.run.seed, self.log)
-            self.renderer = frames.Renderer(self.player.rt)
-            self.sent = frames.Sent()
-        await sync_to_async(self.player.advance_to, thread_sensitive=False)(t_us)
+        async with self.lock:
+            t_us = max(0, min(t_us, self.end_us))
+            if not hasattr(self, "player") or t_us < self.player.rt.now:
+                self.player = await sync_to_async(Player, thread_sensitive=False)(
+                    self.run.spec, self.run.seed, self.log
+                )
+                self.renderer = frames.Renderer(self.player.rt)
+                self.sent = frames.Sent()
+            player = self.player
+            await self.budget.run(lambda n: player.advance_to(t_us, n))
+
+    async def _seek_and_show(self, t_us: int) -> None:
+        await self._seek(t_us)
+        await self._send_frames()
 
     async def _send_frames(self) -> None:
         rt = self.player.rt
         regions = self.renderer.regions(rt, speed=self.speed, epoch=self.run.epoch, controls=False)
-        if changed := self.sent.changed(regions):
-            await self.send(text_data=changed)
+        for text in self.sent.changed(regions):
+            await self.send(text_data=text)
         frame = frames.present.progress(rt, epoch=self.run.epoch, speed=self.speed)
         frame["end_us"] = self.end_us
         await self.send(text_data=json.dumps(frame, separators=(",", ":")))
@@ -77,7 +96,12 @@ class RecordingConsumer(AsyncWebsocketConsumer):
             action = msg.get("action") if isinstance(msg, dict) else None
             if action == "seek":
                 t_s = _seconds(msg.get("t_s"), "seek.t_s") or 0.0
-                await self._seek(int(t_s * S))
+                if self.seeking is not None:
+                    self.seeking.cancel()  # a newer seek replaces one still under way
+                self.seeking = asyncio.create_task(
+                    self._seek_and_show(int(t_s * S)), name=f"recording-seek-{self.run.id}"
+                )
+                return
             elif action == "speed":
                 self.speed = _choice(tuple(SPEEDS))(msg.get("speed"), "speed.speed")
             else:

@@ -1,8 +1,11 @@
 """Judging a student's run: its prediction, its challenge goal and constraints.
 
-Pure (no Django, no clock): everything is computed from the run's spec, its seed and its
-action log (the RunAction rows, passed in as `Entry`s). The log is replayed through the
-same `Runtime` the live lab uses, so the verdict is on the student's own run:
+No Django: everything is computed from the run's spec, its seed and its action log (the
+RunAction rows, passed in as `Entry`s). A check is a replay, so it has a budget like a live
+run: at most CHECK_EVENTS engine events (else "too long to check"), and one replay at a
+time per process (REPLAYS_AT_ONCE; a check that cannot start within REPLAY_WAIT_S says the
+server is busy), so checks neither starve the live runs nor pile up threads. The log is
+replayed through the same `Runtime` the live lab uses, so the verdict is on the student's own run:
 
 - the goal and each prediction choice are checked by `lab.engine.outcome.check` on the
   replayed simulation, played on to the scenario's end (`until_s`);
@@ -19,11 +22,12 @@ changed nothing, so it is not one either.
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
 from lab.engine.outcome import Check, check
-from lab.engine.run import HOST_ONLY, ActionError, Runtime
+from lab.engine.run import HOST_ONLY, ActionError, Runtime, TooLong
 from lab.engine.sim import Simulation
 from lab.engine.units import S
 from lab.teaching import wording
@@ -47,6 +51,17 @@ NAVIGATION = (
     "copy",
 )
 CLOCK = HOST_ONLY
+# ~0.1 ms per event on the densest scenario the lab plays, so a few seconds of CPU at most;
+# the built-in lessons need a few hundred.
+CHECK_EVENTS = 50_000
+REPLAYS_AT_ONCE = 1  # replays run in request threads: with the GIL a second one buys nothing
+REPLAY_WAIT_S = 10.0
+_replays = threading.BoundedSemaphore(REPLAYS_AT_ONCE)
+TOO_LONG = (
+    "Too long to check here: replaying this run to the scenario's end needs more than "
+    "{n:,} engine events. Nothing about your run was judged."
+)
+BUSY = "The server is checking other runs right now: try again in a moment."
 _MODE = re.compile(r"\((config[^)]*)\)")
 
 
@@ -129,16 +144,26 @@ def _button_command(action: dict[str, Any]) -> str:
 class Replay:
     """A run replayed from its log, noting every command as it is applied."""
 
-    def __init__(self, spec: dict[str, Any], seed: int, log: list[Entry]) -> None:
+    def __init__(
+        self, spec: dict[str, Any], seed: int, log: list[Entry], max_events: int | None = None
+    ) -> None:
         self.rt = Runtime(spec, seed)
+        self.max_events = max_events
         self.log = sorted(log, key=lambda e: e.t_us)
         self.commands: list[Command] = []
         self.context: dict[str, str] = {}  # device -> the line that opened its sub-mode
         self.pending: dict[str, Command] = {}  # device -> that line, not yet counted
         for entry in self.log:
-            self.rt.advance_to(entry.t_us)
+            self._run_to(entry.t_us)
             self._apply(entry)
         self.finish()
+
+    def _run_to(self, t_us: int) -> None:
+        """On to t_us within the replay's budget of engine events, or raise TooLong."""
+        if self.max_events is None:
+            self.rt.advance_to(t_us)
+        elif not self.rt.advance_to(t_us, self.max_events - self.rt.events):
+            raise TooLong(self.max_events)
 
     @property
     def sim(self) -> Simulation:
@@ -202,7 +227,7 @@ class Replay:
         self.commands.sort(key=lambda c: c.t_us)
 
     def play_to(self, t_us: int) -> None:
-        self.rt.advance_to(max(t_us, self.rt.now))
+        self._run_to(max(t_us, self.rt.now))
 
 
 def matches(pattern: str, words: list[str]) -> bool:
@@ -275,11 +300,27 @@ def end_us(spec: dict[str, Any], log: list[Entry]) -> int:
 
 
 def judge(
-    teaching: Teaching, spec: dict[str, Any], seed: int, log: list[Entry], *, taken_s: float
+    teaching: Teaching,
+    spec: dict[str, Any],
+    seed: int,
+    log: list[Entry],
+    *,
+    taken_s: float,
+    max_events: int = CHECK_EVENTS,
 ) -> tuple[Verdict | None, list[bool]]:
-    """The challenge verdict (None: not a challenge) and, per choice, whether it held."""
-    replay = Replay(spec, seed, log)
-    replay.play_to(end_us(spec, log))
+    """The challenge verdict (None: not a challenge) and, per choice, whether it held.
+
+    A run too long to replay within `max_events`, or a server busy with other checks,
+    gets a verdict that says so (not passed) and no choice judged."""
+    if not _replays.acquire(timeout=REPLAY_WAIT_S):
+        return _unjudged(teaching, BUSY)
+    try:
+        replay = Replay(spec, seed, log, max_events)
+        replay.play_to(end_us(spec, log))
+    except TooLong as exc:
+        return _unjudged(teaching, TOO_LONG.format(n=exc.max_events))
+    finally:
+        _replays.release()
     held = [all(c.ok for c in check(replay.sim, ch.expect)) for ch in teaching.choices]
     if teaching.goal is None:
         return None, held
@@ -287,3 +328,10 @@ def judge(
     rules = check_constraints(teaching.constraints, replay.commands, taken_s)
     passed = all(c.ok for c in goal) and all(c.ok for c in rules)
     return Verdict(passed, goal, rules, replay.commands), held
+
+
+def _unjudged(teaching: Teaching, why: str) -> tuple[Verdict | None, list[bool]]:
+    """No verdict: a challenge says why (not passed); a question stays unanswered."""
+    if teaching.goal is None:
+        return None, []
+    return Verdict(False, goal=[Check(False, why)]), []

@@ -161,11 +161,14 @@ class Attempt(models.Model):
     # -- prediction ----------------------------------------------------------------------
     def can_predict(self) -> bool:
         """Only before the run has played at all (no time passed, never reset)."""
-        run = Run.objects.get(pk=self.run_id)
+        return self.awaits_answer(Run.objects.get(pk=self.run_id), self.teaching.has_question)
+
+    def awaits_answer(self, run: Run, has_question: bool) -> bool:
+        """can_predict() from what the caller already holds (the class dashboard's rows)."""
         return (
             self.choice is None
             and self.predicted_at is None  # set without a choice: marked "no answer"
-            and self.teaching.has_question
+            and has_question
             and run.epoch == 0
             and host.clock_now(run) == 0
         )
