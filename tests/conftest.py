@@ -111,6 +111,15 @@ def chromium() -> Iterator[Any]:
 
 
 @pytest.fixture(autouse=True)
+def _own_rate_windows(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rate limits count per client address in the cache, and every test client is
+    127.0.0.1: give each test its own windows, as if it ran alone."""
+    from lab.live import throttle
+
+    monkeypatch.setattr(throttle, "KEY_PREFIX", f"rate-{time.monotonic_ns()}")
+
+
+@pytest.fixture(autouse=True)
 def _fresh_channel_layer() -> Iterator[None]:
     """Each test has its own event loop: give it its own channel layer instance too
     (channels-redis keeps locks and buffers bound to the loop that first used them)."""

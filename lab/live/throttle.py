@@ -35,6 +35,9 @@ class TokenBucket:
         return True
 
 
+KEY_PREFIX = "rate"  # of the cache keys the windows count in (tests give each test its own)
+
+
 class WindowLimit:
     """At most `limit` hits per `window_s` per key, counted in the Django cache: Redis
     when REDIS_URL is set (so the limit holds across processes), else this process's
@@ -50,7 +53,7 @@ class WindowLimit:
 
         now = time.time()
         window = int(now // self.window_s)
-        key = f"rate:{self.name}:{who}:{window}"
+        key = f"{KEY_PREFIX}:{self.name}:{who}:{window}"
         try:
             cache.add(key, 0, self.window_s + 5)
             count = cache.incr(key)

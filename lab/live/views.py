@@ -169,9 +169,10 @@ def _capture_request(run: Run, query: Any) -> tuple[dict[str, Any], dict[str, st
     seconds: dict[str, float] = {}
     for key in ("from_s", "to_s"):
         try:
-            seconds[key] = parse_clock(values[key])
-            if not seconds[key] <= MAX_TIME_S:
+            sec = parse_clock(values[key])
+            if not sec <= MAX_TIME_S:
                 raise ValueError(values[key])
+            seconds[key] = sec
         except (TypeError, ValueError):
             errors[key] = (
                 f"a time as on the page's clock, H:MM:SS (or a number of seconds), "
