@@ -183,6 +183,7 @@ def frames_of(sim: Simulation, gw: Gateway, cap: Capture) -> tuple[list[tuple[in
     entry = acl.parse_entry("permit " + " ".join(cap.match)) if cap.match else None
     t = cap.start_us
     actions = run_actions(sim)
+    base = pcap.clock_base_us(sim.scenario.start_clock)
     while link is not None and t < sim.now and not full:
         end = min(sim.now, t + pcap.MAX_WINDOW_US)
         token = _REPLAYING.set(True)
@@ -192,7 +193,7 @@ def frames_of(sim: Simulation, gw: Gateway, cap: Capture) -> tuple[list[tuple[in
             break  # [U] a window too full to synthesise ends the capture there
         finally:
             _REPLAYING.reset(token)
-        for when, frame in read_pcap(got.pcap):
+        for when, frame in read_pcap(got.pcap, base):
             if entry is not None and not _matches(entry, frame):
                 continue
             if used + len(frame) > BUFFER_BYTES:
@@ -205,12 +206,13 @@ def frames_of(sim: Simulation, gw: Gateway, cap: Capture) -> tuple[list[tuple[in
     return frames, full
 
 
-def read_pcap(data: bytes) -> list[tuple[int, bytes]]:
-    """(t_us, frame) records of a libpcap file written by packets.pcap_file."""
+def read_pcap(data: bytes, base_us: int = 0) -> list[tuple[int, bytes]]:
+    """(t_us, frame) records of a libpcap file written by packets.pcap_file; `base_us`:
+    its time of simulated 0 (pcap.clock_base_us), so t_us comes back in simulated time."""
     out, i = [], 24
     while i + 16 <= len(data):
         secs, usecs, n, _ = struct.unpack_from("<IIII", data, i)
-        out.append((secs * S + usecs, data[i + 16 : i + 16 + n]))
+        out.append((secs * S + usecs - base_us, data[i + 16 : i + 16 + n]))
         i += 16 + n
     return out
 
@@ -220,7 +222,9 @@ def pcap_bytes(sim: Simulation, device: str, name: str) -> bytes:
     gw = sim.gateways[device]
     cap = captures(gw)[name]
     frames = frames_of(sim, gw, cap)[0] if cap.kind == "raw-data" else []
-    return P.pcap_file(frames)
+    from .. import pcap
+
+    return P.pcap_file(frames, pcap.clock_base_us(sim.scenario.start_clock))
 
 
 def _ip_fields(frame: bytes) -> tuple[int, str, str, bytes] | None:
@@ -370,7 +374,8 @@ def _drop_frames(sim: Simulation, drops: list[Drop]) -> list[bytes | None]:
             lo, hi = drops[group[0]].t_us, drops[group[-1]].t_us + 1
             token = _REPLAYING.set(True)
             try:
-                frames = read_pcap(pcap.export(sim.scenario, sim.seed, actions, link, lo, hi).pcap)
+                got = pcap.export(sim.scenario, sim.seed, actions, link, lo, hi)
+                frames = read_pcap(got.pcap, pcap.clock_base_us(sim.scenario.start_clock))
             except pcap.CaptureError:
                 frames = []
             finally:
