@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import atexit
 import contextlib
 import http.client
 import json
@@ -740,6 +741,10 @@ def main() -> int:
 
         pg, redis = Postgres(data_dir / "pg").start(), Redis(data_dir / "redis").start()
         services = [redis, pg]
+        # Stopped however the benchmark ends (Ctrl-C, `timeout`'s SIGTERM), not left behind.
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+        for service in services:
+            atexit.register(service.stop)
         server_env.update(DATABASE_URL=pg.url(), REDIS_URL=redis.url)
         os.environ.update(DATABASE_URL=pg.url(), REDIS_URL=redis.url)
     LabServer(data_dir, env=server_env).prepare()
