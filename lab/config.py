@@ -177,7 +177,10 @@ def channel_layers(redis_url: str | None) -> dict[str, Any]:
         "default": {
             # channels-redis that waits out a Redis restart instead of dropping sockets
             "BACKEND": "lab.live.layer.ResilientRedisChannelLayer",
-            "CONFIG": {"hosts": [redis_url], "capacity": 500, "expiry": 30},
+            # capacity: messages one channel may hold before sends to it fail; a process's
+            # relay channel carries all its watchers' frames from owners elsewhere, and 500
+            # dropped acknowledgements in the soak (docs/scaling.md)
+            "CONFIG": {"hosts": [redis_url], "capacity": 5000, "expiry": 30},
         }
     }
 

@@ -40,6 +40,7 @@ from datetime import timedelta
 from typing import Any, Protocol, TypeVar
 
 from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async
 from channels.exceptions import ChannelFull
 from channels.layers import get_channel_layer
 from django.conf import settings
@@ -170,7 +171,7 @@ def rebuild_run(run: Run, until_us: int | None = None) -> Runtime:
 # on channels' one database thread it queued behind every socket's open and session load
 # (hundreds at once when a class connects), and renewals came too late (benchmarks/soak.py).
 # PostgreSQL takes a few at once (a takeover of hundreds of runs: benchmarks/failover.py);
-# SQLite has one writer anyway.
+# SQLite: see _in_db.
 _DB = ThreadPoolExecutor(
     4 if "postgresql" in settings.DATABASES["default"]["ENGINE"] else 1,
     thread_name_prefix="run-host-db",
@@ -179,7 +180,11 @@ _DB = ThreadPoolExecutor(
 
 def _in_db(func: Callable[..., T]) -> Callable[..., Awaitable[T]]:
     """As channels' database_sync_to_async (stale connections closed around the call),
-    on the hosts' own database thread."""
+    on the hosts' own database thread. SQLite stays on channels' one thread: it has one
+    writer anyway, and its in-memory database (the tests') fails a second thread at once
+    ("database table is locked") instead of making it wait."""
+    if "sqlite" in settings.DATABASES["default"]["ENGINE"]:
+        return database_sync_to_async(func)
 
     def call(*args: Any, **kwargs: Any) -> T:
         close_old_connections()

@@ -20,6 +20,14 @@
     for (const end of document.querySelectorAll('[data-field="chart-now"]')) end.textContent = frame.clock;
     const speed = document.getElementById("speed-now");
     if (speed) speed.textContent = frame.speed;
+    // The server says when this run cannot keep its speed (its CPU budget) or when a
+    // frame left flows out (the websocket size limit).
+    const lag = document.getElementById("lag");
+    if (lag) {
+      const notes = [frame.lag, frame.flows_left_out ? frame.flows_left_out + " more flows not shown live: reload the page" : ""];
+      lag.textContent = notes.filter(Boolean).join(" · ");
+      lag.hidden = !lag.textContent;
+    }
     const seek = document.getElementById("seek");
     if (seek && document.activeElement !== seek) seek.value = Math.floor(frame.t_us / 1e6);
     for (const f of frame.flows) {
