@@ -359,6 +359,20 @@ def server_log_problems(log: Path | None) -> list[str]:
     return [line for line in text.splitlines() if "Traceback" in line or "Exception inside" in line]
 
 
+def _settled_health(url: str, wait_s: float = 10.0) -> tuple[int, str]:
+    """/healthz once the server has had up to `wait_s` to finish the load's last runs (they
+    stop 2 s after their sockets close): its status and body."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            with urllib.request.urlopen(url + "/healthz", timeout=10) as r:
+                return r.status, r.read().decode()
+        except urllib.error.HTTPError as e:
+            if time.monotonic() > deadline:
+                return e.code, e.read().decode()
+        time.sleep(0.5)
+
+
 def run(
     url: str | None, frames_n: int, posts_n: int, *, quick: bool = False
 ) -> tuple[dict[str, Any], list[str]]:
@@ -377,8 +391,7 @@ def run(
         form_stats = fuzz_forms(url, posts_n)
         form_s = time.monotonic() - started
         load = _stress_load.stress(url, Browser, start_run, quick=quick)
-        with urllib.request.urlopen(url + "/healthz", timeout=10) as r:
-            health = r.status
+        health, health_body = _settled_health(url)
         problems = []
         if ws_stats["no error frame"]:
             problems.append(f"{ws_stats['no error frame']} hostile frames got no error frame")
@@ -392,7 +405,7 @@ def run(
         if form_stats["5xx"]:
             problems.append(f"{form_stats['5xx']} posts got a 5xx")
         if health != 200:
-            problems.append(f"/healthz answered {health}")
+            problems.append(f"/healthz answered {health} 10 s after the load: {health_body}")
         if server is not None and server.proc is not None and server.proc.poll() is not None:
             problems.append("the server died")
         tracebacks = server_log_problems(server.log if server else None)

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import io
 import logging
 import os
 import secrets
@@ -87,6 +88,7 @@ LAG_SHOWN_S = 2.0  # "plays at 0.3x" stays on the page this long after the last 
 # (Redis when there is one) every SUMMARY_S for all the runs of this process at once, and
 # when it lets go, so a dashboard reads them instead of replaying every student's log.
 SUMMARY_S = 1.0
+STOP_WAIT_S = 5.0  # stop_all: how long a cancelled task may take to end
 SUMMARY_KEEP_S = 24 * 3600
 
 PROCESS_ID = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
@@ -487,27 +489,34 @@ async def _take_over(run_id: str) -> None:
 
 async def stop_all() -> None:
     """Stop this process's loops and release their leases (tests, shutdown)."""
-    global _monitor
+    global _monitor, _relay
     for t in list(_takeovers.values()):
         t.cancel()
-    hosts = list(_hosts.values())
-    for h in hosts:
-        h.task.cancel()
-    for h in hosts:
-        with suppress(asyncio.CancelledError, Exception):
-            await h.task
-    if _monitor is not None and not _monitor.done():
-        _monitor.cancel()
-        with suppress(asyncio.CancelledError, Exception):
-            await _monitor
+    for h in list(_hosts.values()):
+        await _stopped(h.task, f"the host of run {h.run_id}")
+    if _monitor is not None:
+        await _stopped(_monitor, "the lease monitor")
     _monitor = None
-    global _relay
     if _relay is not None:
-        _relay[1].cancel()
-        with suppress(asyncio.CancelledError, Exception):
-            await _relay[1]
+        await _stopped(_relay[1], "the frame relay")
         _relay = None
         _relayed.clear()
+
+
+async def _stopped(task: asyncio.Task[Any], what: str) -> None:
+    """Cancel a task and wait for it, STOP_WAIT_S at most: one that does not stop (or
+    belongs to a loop that is gone) is logged with where it hangs, never waited on for ever."""
+    if task.done():
+        return
+    if task.get_loop() is not asyncio.get_running_loop():
+        log.warning("%s belongs to another event loop: left as it is", what)
+        return
+    task.cancel()
+    done, _ = await asyncio.wait({task}, timeout=STOP_WAIT_S)
+    if not done:
+        stack = io.StringIO()
+        task.print_stack(file=stack)
+        log.error("%s did not stop within %s s:\n%s", what, STOP_WAIT_S, stack.getvalue())
 
 
 class CpuBudget:
