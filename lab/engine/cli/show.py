@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .. import acl as acl_mod
-from .. import ikestall, profiles, vpn
+from .. import ikestall, profiles, tunnelkinds, vpn
 from ..forwarding import conn_bytes
 from ..gateway import ASP_DROPS, Conn, Gateway, render_log
 from ..tunnels import TunnelRun
@@ -48,7 +48,12 @@ def profile_of(gw: Gateway) -> profiles.Profile:
 
 
 def _tunnels(sim: Simulation, gw: Gateway) -> list[TunnelRun]:
-    return [t for t in sim.tunnels.values() if gw.id in (t.spec.a, t.spec.b)]
+    """This gateway's IPsec tunnels: an AnyConnect session has no IKE or IPsec SA to show."""
+    return [
+        t
+        for t in sim.tunnels.values()
+        if gw.id in (t.spec.a, t.spec.b) and tunnelkinds.wording(t).ipsec
+    ]
 
 
 def _peer(sim: Simulation, t: TunnelRun, gw: Gateway) -> str:
