@@ -24,7 +24,7 @@ Not modelled yet: 302014's 9.x `from <interface>` after the reason (Cisco's sysl
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .platforms import parse_version
 
@@ -108,6 +108,7 @@ class Profile:
     ipsec_pmtu_aging: bool  # `crypto ipsec security-association pmtu-aging infinite` [P]
     compiled: str  # `Compiled on ...` date of the train's first image [U]
     hardware: str  # `Hardware:` line: a box that ran the train [U]
+    syntax: str = "asa"  # "pix6": PIX 6 command syntax in `show run` and the importer
 
     @property
     def ike_sa_command(self) -> str:
@@ -222,9 +223,17 @@ PROFILES: tuple[Profile, ...] = (
 )
 
 
-def for_node(version: str) -> Profile:
-    """The profile of a node's version string (`8.2(1)`, `9.8(4)`); junk: the oldest."""
+# A PIX running 6.x: the oldest train's output, in PIX 6 command syntax (`nameif ethernet0
+# outside security0`, `isakmp key ...`; see pix6.py). PIX 7.0 took the ASA syntax.
+PIX_6 = replace(PROFILES[0], train="PIX 6", since=(6,), preserve_vpn_flows=False, syntax="pix6")
+
+
+def for_node(version: str, platform: str = "asa") -> Profile:
+    """The profile of a node's version string (`8.2(1)`, `9.8(4)`); junk: the oldest.
+    A PIX below 7.0 speaks PIX 6 syntax (`PIX_6`)."""
     parsed = parse_version(version)
+    if platform == "pix" and parsed < (7,):
+        return PIX_6
     chosen = PROFILES[0]
     for profile in PROFILES:
         if parsed >= profile.since:

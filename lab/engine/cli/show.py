@@ -44,7 +44,7 @@ def version_of(gw: Gateway) -> str:
 
 def profile_of(gw: Gateway) -> profiles.Profile:
     """The software train a gateway runs."""
-    return profiles.for_node(version_of(gw))
+    return profiles.for_node(version_of(gw), gw.node.platform)
 
 
 def _tunnels(sim: Simulation, gw: Gateway) -> list[TunnelRun]:
