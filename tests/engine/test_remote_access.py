@@ -95,3 +95,26 @@ def test_client_mode_and_anyconnect_tear_down_nem_preserves() -> None:
     ):
         lines = run(slug, variant).syslog("ho-asa")
         assert any("Tunnel has been torn down" in x for x in lines) is torn, (slug, variant)
+
+
+def test_show_vpn_sessiondb_anyconnect_shows_the_session_not_l2l() -> None:
+    sim = run("anyconnect", until_s=100)
+    cli = CliSession(sim, "ho-asa", privileged=True)
+    lines = cli.execute("show vpn-sessiondb anyconnect").splitlines()
+    assert lines[:4] == [
+        "Session Type: AnyConnect",
+        "Username     : student            Index        : 1",
+        "Assigned IP  : 10.0.0.1               Public IP    : 209.165.201.2",
+        "Protocol     : AnyConnect-Parent SSL-Tunnel DTLS-Tunnel",
+    ]
+    assert "Group Policy : DfltGrpPolicy          Tunnel Group : 209.165.201.2" in lines
+    assert "presently no active sessions" in cli.execute("show vpn-sessiondb l2l")
+    assert "There are no isakmp sas" in cli.execute("show crypto isakmp sa")
+
+
+def test_a_client_mode_session_is_not_listed_as_lan_to_lan() -> None:
+    sim = run("ra-client-mode", until_s=100)
+    cli = CliSession(sim, "ho-asa", privileged=True)
+    assert "presently no active sessions" in cli.execute("show vpn-sessiondb l2l")
+    assert "presently no active sessions" in cli.execute("show vpn-sessiondb anyconnect")
+    assert "209.165.201.2" in cli.execute("show crypto ipsec sa")  # its IPsec SA is shown

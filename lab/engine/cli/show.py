@@ -495,7 +495,7 @@ def show_sessiondb(
     v1_hash = IKE_HASHES.get(pol.hash, "SHA1") if pol else "SHA1"
     index = 0
     for t in _tunnels(sim, gw):
-        if t.id not in gw.ike_up:
+        if t.id not in gw.ike_up or t.spec.kind != "l2l":  # remote access is not LAN-to-LAN
             continue
         index += 1
         peer = _peer(sim, t, gw)

@@ -234,6 +234,7 @@ def show_tree() -> Node:
             kw("l2l", "LAN-to-LAN sessions", action="show.sessiondb"),
         ),
         kw("summary", "Show a session summary", action="show.vpnsummary"),
+        kw("anyconnect", "AnyConnect sessions", action="show.anyconnect"),
         unsim("remote", "Remote access sessions"),
     )
     interface = kw(
