@@ -106,3 +106,10 @@ def test_the_builtin_pix_speaks_pix_6_and_still_refuses_the_sysopt() -> None:
     assert any("-602303:" in x for x in sim.syslog("bo-pix"))  # the tunnel came up
     asa = CliSession(sim, "ho-asa", privileged=True).execute("show running-config")
     assert "ASA Version 8.2(1)" in asa and "crypto isakmp enable outside" in asa
+
+
+def test_write_memory_on_a_pix_6_saves_pix_6_syntax() -> None:
+    pix = CliSession(run("unsupported-platform", until_s=5), "bo-pix", privileged=True)
+    assert "[OK]" in pix.execute("write memory")
+    saved = pix.execute("show startup-config")
+    assert "nameif ethernet0 outside security0" in saved and "tunnel-group" not in saved
