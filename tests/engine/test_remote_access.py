@@ -6,8 +6,10 @@ from __future__ import annotations
 from lab.engine import Simulation, parse_scenario
 from lab.engine.cli import CliSession
 from lab.engine.library import builtin_dict
+from lab.engine.units import S
 
 from .conftest import run
+from .test_cli_tools import runtime, typed
 
 
 def _vpn_lines(sim: object, node: str = "ho-asa") -> list[str]:
@@ -118,3 +120,18 @@ def test_a_client_mode_session_is_not_listed_as_lan_to_lan() -> None:
     assert "presently no active sessions" in cli.execute("show vpn-sessiondb l2l")
     assert "presently no active sessions" in cli.execute("show vpn-sessiondb anyconnect")
     assert "209.165.201.2" in cli.execute("show crypto ipsec sa")  # its IPsec SA is shown
+
+
+def test_debug_names_the_user_on_client_mode_and_stays_silent_for_anyconnect() -> None:
+    for slug, expected in (
+        ("ra-client-mode", "Group = 209.165.201.2, Username = student, IP = 209.165.201.2"),
+        ("anyconnect", None),
+    ):
+        rt = runtime(slug)
+        typed(rt, "debug crypto isakmp", "ho-asa")
+        rt.advance_to(5 * S)
+        ho = "\n".join(rt.terminal["ho-asa"])
+        if expected is None:
+            assert "IKE" not in ho and "PHASE" not in ho
+        else:
+            assert f"{expected}, PHASE 1 COMPLETED" in ho
