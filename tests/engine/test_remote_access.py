@@ -135,3 +135,20 @@ def test_debug_names_the_user_on_client_mode_and_stays_silent_for_anyconnect() -
             assert "IKE" not in ho and "PHASE" not in ho
         else:
             assert f"{expected}, PHASE 1 COMPLETED" in ho
+
+
+def test_show_vpn_sessiondb_remote_lists_the_client_mode_user() -> None:
+    cli = CliSession(run("ra-client-mode", until_s=100), "ho-asa", privileged=True)
+    lines = cli.execute("show vpn-sessiondb remote").splitlines()
+    assert lines[:5] == [
+        "Session Type: IPsec",
+        "Username     : student            Index        : 1",
+        "Assigned IP  : 10.0.0.1               Public IP    : 209.165.201.2",
+        "Protocol     : IKE IPsec",  # 8.2: no IKEv1 keyword
+        "License      : IPsec",
+    ]
+    assert cli.execute("show vpn-sessiondb ra-ikev1-ipsec") == cli.execute(
+        "show vpn-sessiondb remote"
+    )
+    anyconnect = CliSession(run("anyconnect", until_s=100), "ho-asa", privileged=True)
+    assert "presently no active sessions" in anyconnect.execute("show vpn-sessiondb remote")

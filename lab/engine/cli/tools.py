@@ -31,6 +31,7 @@ HANDLERS: dict[str, Handler] = {
     "show.vpnsummary": tables.show_sessiondb_summary,
     "show.startup": tables.show_startup,
     "show.anyconnect": show_ra.show_anyconnect,
+    "show.remote": show_ra.show_remote,
 }
 # Handled by the session itself (they act on the terminal, not the device).
 SESSION_ACTIONS = ("tools.debug", "tools.undebug", "tools.showdebug")

@@ -235,7 +235,8 @@ def show_tree() -> Node:
         ),
         kw("summary", "Show a session summary", action="show.vpnsummary"),
         kw("anyconnect", "AnyConnect sessions", action="show.anyconnect"),
-        unsim("remote", "Remote access sessions"),
+        kw("remote", "Remote access sessions", action="show.remote"),
+        kw("ra-ikev1-ipsec", "IKEv1 IPsec remote access sessions", action="show.remote"),
     )
     interface = kw(
         "interface",
