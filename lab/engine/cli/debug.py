@@ -190,8 +190,8 @@ def _tunnel_lines(
             lines.append(
                 (
                     now,
-                    f"[IKEv1]: {group}, Security negotiation complete for LAN-to-LAN Group "
-                    f"({peer})  {role}, Inbound SPI = 0x{sa.spi_in:08x}, "
+                    f"[IKEv1]: {group}, Security negotiation complete for "
+                    f"{tunnelkinds.party(t, peer)}  {role}, Inbound SPI = 0x{sa.spi_in:08x}, "
                     f"Outbound SPI = 0x{sa.spi_out:08x}",
                 )
             )
