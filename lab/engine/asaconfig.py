@@ -889,6 +889,18 @@ MASKED_WARNING = (
 )
 
 
+def _pix6_header(line: str) -> bool:
+    """`PIX Version 6.3(5)`: the config is in PIX 6 syntax (the profile says so)."""
+    from .profiles import for_node
+
+    words = line.split()
+    return (
+        words[:2] == ["PIX", "Version"]
+        and len(words) > 2
+        and for_node(words[2], "pix").syntax == "pix6"
+    )
+
+
 def import_config(text: str) -> ImportResult:
     """Read a running config (one command per line, sub-mode lines indented).
 
@@ -899,6 +911,7 @@ def import_config(text: str) -> ImportResult:
     `show running-config` order once, at the end (a stable sort keeps their order within
     a section).
     """
+    from . import pix6
     from .configtext import RANK_UNKNOWN, known_rank, looks_run_together, split_run_together
 
     cfg = AsaConfig()
@@ -918,6 +931,8 @@ def import_config(text: str) -> ImportResult:
         if looks_run_together(raw):
             numbered = numbered[:at] + split_run_together(numbered[at:])
             break
+    if any(_pix6_header(raw) for _, raw in numbered):
+        numbered = pix6.to_asa(numbered)  # PIX 6 syntax read as the ASA lines it means
     for number, raw in numbered:
         line = raw.rstrip()
         stripped = line.strip()

@@ -16,7 +16,7 @@ import ipaddress
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from . import vpn
+from . import profiles, vpn
 from .flows import FlowRun
 from .gateway import Conn, Gateway
 from .topology import Hop
@@ -249,25 +249,42 @@ def conn_bytes(sim: Simulation, conn: Conn) -> int:
     return max(0, attempt.transferred(sim.now) - conn.bytes_offset)
 
 
-def teardown(sim: Simulation, gw: Gateway, conn: Conn, reason: str) -> None:
-    """Remove a conn and log why (302014 with a reason; 302016 has none)."""
+def teardown(
+    sim: Simulation, gw: Gateway, conn: Conn, reason: str, initiator: str | None = None
+) -> None:
+    """Remove a conn and log why (302014 with a reason; 302016 has none). `initiator`: the
+    address whose packet ended the conn (a FIN), printed as its interface on 9.x."""
     if conn.timer is not None:
         conn.timer.cancel()
     del gw.conns[conn.key]
     fields = gw.teardown_fields(conn, sim.now, conn_bytes(sim, conn))
     if conn.proto == "tcp":
-        gw.log(sim.now, 302014, reason=reason, **fields)
+        gw.log(sim.now, 302014, reason=reason + _initiated(gw, conn, initiator), **fields)
     else:
         gw.log(sim.now, 302016, **fields)
     sim.loop.record("conn_teardown", device=gw.id, flow=conn.key[0], conn=conn.id, reason=reason)
     sim.touch()
 
 
+def _initiated(gw: Gateway, conn: Conn, initiator: str | None) -> str:
+    """` from inside`: the interface the teardown came in on, on trains that print it.
+    [U] Timeouts, `clear conn` and a tunnel teardown are the ASA's own: no suffix."""
+    if (
+        initiator is None
+        or not profiles.for_node(gw.node.version, gw.node.platform).teardown_initiator
+    ):
+        return ""
+    return f" from {conn.o_ifc if initiator == conn.o_addr else conn.i_ifc}"
+
+
 def close_conns(sim: Simulation, flow: FlowRun, reason: str) -> None:
+    """The flow ended with FINs. [U] The server, having sent the last byte, closes first
+    (an HTTP/1.0-style download): its side is the teardown's initiator."""
+    server = sim.nodes[flow.spec.server].address
     for gw in sim.gateways.values():
         conn = gw.conns.get(flow.key)
         if conn is not None:
-            teardown(sim, gw, conn, reason)
+            teardown(sim, gw, conn, reason, initiator=server)
 
 
 # -- what the next packet would meet (packet-tracer) -------------------------------------

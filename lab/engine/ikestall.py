@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from . import ikepolicy
+from . import ikepolicy, tunnelkinds
 from .gateway import Gateway
 from .tunnels import MM_INITIATOR, MM_RESPONDER, TunnelRun
 
@@ -64,7 +64,7 @@ def ike_state(sim: Simulation, t: TunnelRun, gw: Gateway) -> str | None:
 
 def who(sim: Simulation, t: TunnelRun, gw: Gateway, group_known: bool) -> str:
     peer = peer_ip(sim, t, gw)
-    return f"Group = {peer}, IP = {peer}" if group_known else f"IP = {peer}"
+    return tunnelkinds.who(sim, t, gw, peer) if group_known else f"IP = {peer}"
 
 
 def log_peer_table(sim: Simulation, t: TunnelRun, gw: Gateway, group_known: bool) -> None:
@@ -113,7 +113,7 @@ def child_refused(sim: Simulation, t: TunnelRun) -> None:
         responder.log(
             sim.now,
             713061,
-            peer=peer_ip(sim, t, responder),
+            who=who(sim, t, responder, True),
             rproxy=f"{lnet}/{lmask}",
             lproxy=f"{rnet}/{rmask}",
             ifc="outside",

@@ -34,13 +34,7 @@ PLATFORMS: dict[str, Platform] = {
 # Tunnel kinds on which PRESERVE is stamped (S0: supported only for LAN-to-LAN and remote
 # access in Network Extension Mode; not client mode, not AnyConnect/SSL).
 PRESERVE_TUNNEL_KINDS = frozenset({"l2l", "nem"})
-
-TUNNEL_KIND_NAMES = {
-    "l2l": "LAN-to-LAN",
-    "nem": "Remote Access (Network Extension Mode)",
-    "client": "Remote Access (Client Mode)",
-    "anyconnect": "AnyConnect SSL VPN",
-}
+# How each kind is named in the device's logs and shows: tunnelkinds.WORDING.
 
 
 def parse_version(text: str) -> tuple[int, ...]:

@@ -18,13 +18,13 @@ How sure each row is: [C] confirmed by the source named, [P] partly, [U] our cho
 - `sctp 0:02:00` in `timeout conn` from 9.5: reference "Versions and formats" [C].
 - `show version` banner lines: ntc-templates tests/cisco_asa/show_version (9.5(2)) [C];
   the Device Manager version paired with each train [U].
-Not modelled yet: 302014's 9.x `from <interface>` after the reason (Cisco's syslog guide:
-`[reason [from teardown-initiator]]`); the lab does not know which side closed first.
+- 302014's `from <interface>` after the reason on 9.x (`teardown_initiator`): Cisco's
+  syslog guide `[reason [from teardown-initiator]]` and real lines [P].
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .platforms import parse_version
 
@@ -108,6 +108,10 @@ class Profile:
     ipsec_pmtu_aging: bool  # `crypto ipsec security-association pmtu-aging infinite` [P]
     compiled: str  # `Compiled on ...` date of the train's first image [U]
     hardware: str  # `Hardware:` line: a box that ran the train [U]
+    syntax: str = "asa"  # "pix6": PIX 6 command syntax in `show run` and the importer
+    # 302014's `[reason [from teardown-initiator]]` (Cisco's syslog guide; real 9.x lines
+    # `... TCP FINs from inside`) [P]; [U] from 9.1, the first 9.x train the lab offers.
+    teardown_initiator: bool = False
 
     @property
     def ike_sa_command(self) -> str:
@@ -172,6 +176,7 @@ def _p(
         image="asa{v}-smp-k8.bin" if nine else "asa{v}-k8.bin",
         ipsec_pmtu_aging=nine,
         compiled=compiled,
+        teardown_initiator=nine,
         hardware=(
             "ASA5506, 4096 MB RAM, CPU Atom C2000 series 1250 MHz, 1 CPU (4 cores)"
             if sctp
@@ -222,9 +227,17 @@ PROFILES: tuple[Profile, ...] = (
 )
 
 
-def for_node(version: str) -> Profile:
-    """The profile of a node's version string (`8.2(1)`, `9.8(4)`); junk: the oldest."""
+# A PIX running 6.x: the oldest train's output, in PIX 6 command syntax (`nameif ethernet0
+# outside security0`, `isakmp key ...`; see pix6.py). PIX 7.0 took the ASA syntax.
+PIX_6 = replace(PROFILES[0], train="PIX 6", since=(6,), preserve_vpn_flows=False, syntax="pix6")
+
+
+def for_node(version: str, platform: str = "asa") -> Profile:
+    """The profile of a node's version string (`8.2(1)`, `9.8(4)`); junk: the oldest.
+    A PIX below 7.0 speaks PIX 6 syntax (`PIX_6`)."""
     parsed = parse_version(version)
+    if platform == "pix" and parsed < (7,):
+        return PIX_6
     chosen = PROFILES[0]
     for profile in PROFILES:
         if parsed >= profile.since:

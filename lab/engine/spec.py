@@ -97,6 +97,7 @@ class Tunnel:
     a: str  # initiating gateway (the BO side by convention)
     b: str
     kind: str = "l2l"
+    user: str = "student"  # remote access: who logged in ([U] default)
 
 
 @dataclass(frozen=True)
@@ -448,7 +449,8 @@ def parse_topology(d: Any, path: str = "topology") -> Topology:
                 )
             ends.append(node_id)
         kind = _choice(_get(t, "kind", where, str, "l2l"), TUNNEL_KINDS, f"{where}.kind")
-        tunnels.append(Tunnel(_ident(t, where), ends[0], ends[1], kind))
+        user = _get(t, "user", where, str, "student")
+        tunnels.append(Tunnel(_ident(t, where), ends[0], ends[1], kind, user))
     _unique(tunnels, f"{path}.tunnels")
     return Topology(tuple(sites), tuple(nodes), tuple(links), tuple(tunnels))
 

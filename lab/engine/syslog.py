@@ -18,7 +18,7 @@ MESSAGES: dict[int, tuple[int, str]] = {
     ),
     113019: (
         4,
-        "Group = {group}, Username = {group}, IP = {peer}, Session disconnected. Session Type: LAN-to-LAN, "
+        "Group = {group}, Username = {user}, IP = {peer}, Session disconnected. Session Type: {session_type}, "
         "Duration: {duration}, Bytes xmt: {xmt}, Bytes rcv: {rcv}, Reason: {reason}",
     ),
     # [C] public VPN how-to logs: a tunnel coming up retrieves its group policy.
@@ -41,11 +41,11 @@ MESSAGES: dict[int, tuple[int, str]] = {
     ),
     602303: (
         6,
-        "IPSEC: An {direction} {tunnel_type} SA (SPI= {spi}) between {local} and {peer} (user= {peer}) has been created.",
+        "IPSEC: An {direction} {tunnel_type} SA (SPI= {spi}) between {local} and {peer} (user= {user}) has been created.",
     ),
     602304: (
         6,
-        "IPSEC: An {direction} {tunnel_type} SA (SPI= {spi}) between {local} and {peer} (user= {peer}) has been deleted.",
+        "IPSEC: An {direction} {tunnel_type} SA (SPI= {spi}) between {local} and {peer} (user= {user}) has been deleted.",
     ),
     # [C] tunnelsup "L2L Tunnel Failed at MM_WAIT_MSG4" (a real 8.0.4 log): two spaces
     # before `local` and before `Crypto map`; the proxies are the crypto ACL's networks.
@@ -56,20 +56,20 @@ MESSAGES: dict[int, tuple[int, str]] = {
     ),
     713049: (
         5,
-        "Group = {peer}, IP = {peer}, Security negotiation complete for LAN-to-LAN Group ({peer})  {role}, "
+        "{who}, Security negotiation complete for {party}  {role}, "
         "Inbound SPI = {ispi}, Outbound SPI = {ospi}",
     ),
     713050: (
         5,
-        "Group = {peer}, IP = {peer}, Connection terminated for peer {peer}.  Reason: {reason}  Remote Proxy {rproxy}, Local Proxy {lproxy}",
+        "{who}, Connection terminated for peer {peer}.  Reason: {reason}  Remote Proxy {rproxy}, Local Proxy {lproxy}",
     ),
-    713119: (5, "Group = {peer}, IP = {peer}, PHASE 1 COMPLETED"),
-    713120: (5, "Group = {peer}, IP = {peer}, PHASE 2 COMPLETED (msgid={msgid})"),
+    713119: (5, "{who}, PHASE 1 COMPLETED"),
+    713120: (5, "{who}, PHASE 2 COMPLETED (msgid={msgid})"),
     713123: (
         3,
-        "Group = {peer}, IP = {peer}, IKE lost contact with remote peer, deleting connection (keepalive type: DPD)",
+        "{who}, IKE lost contact with remote peer, deleting connection (keepalive type: DPD)",
     ),
-    713259: (5, "Group = {peer}, IP = {peer}, Session is being torn down. Reason: {reason}"),
+    713259: (5, "{who}, Session is being torn down. Reason: {reason}"),
     # [P] real lines in public logs: `%ASA-3-713902: IP = x, Removing peer from peer table
     # failed, no match!`, `%ASA-3-713902: Group = x, IP = x, QM FSM error (P2 struct
     # &0x00007fff33763a70, mess id 0x2c44baec)!`, `%PIX-4-713903: IP = x, Error: Unable to
@@ -81,10 +81,31 @@ MESSAGES: dict[int, tuple[int, str]] = {
     # OUTSIDE", right after 713119, then 713902 QM FSM error).
     713061: (
         3,
-        "Group = {peer}, IP = {peer}, Rejecting IPSec tunnel: no matching crypto map entry for remote "
+        "{who}, Rejecting IPSec tunnel: no matching crypto map entry for remote "
         "proxy {rproxy}/0/0 local proxy {lproxy}/0/0 on interface {ifc}",
     ),
-    713905: (6, "Group = {peer}, IP = {peer}, Starting P2 Rekey timer to expire in {secs} seconds"),
+    713905: (6, "{who}, Starting P2 Rekey timer to expire in {secs} seconds"),
+    # AnyConnect (SSL VPN). [C] real lines (a redacted ASA log and a log parser's test
+    # lines in public repositories): `%ASA-6-722022: Group <G> User <U> IP <P> TCP SVC
+    # connection established without compression`, `%ASA-6-722023: ... TCP SVC connection
+    # terminated without compression`. [P] 113039 `... AnyConnect parent session started.`,
+    # 716001 `... WebVPN session started.` and 722051's address line: the formats of
+    # Cisco's syslog guide with the `<...>` brackets the 722xxx captures show.
+    716001: (6, "Group <{group}> User <{user}> IP <{peer}> WebVPN session started."),
+    113039: (6, "Group <{group}> User <{user}> IP <{peer}> AnyConnect parent session started."),
+    722022: (
+        6,
+        "Group <{group}> User <{user}> IP <{peer}> TCP SVC connection established without compression",
+    ),
+    722023: (
+        6,
+        "Group <{group}> User <{user}> IP <{peer}> TCP SVC connection terminated without compression",
+    ),
+    722051: (
+        6,
+        "Group <{group}> User <{user}> IP <{peer}> IPv4 Address <{assigned}> IPv6 address <::> "
+        "assigned to session",
+    ),
     # Tunnel Manager (8.4+). [C] a real FTD log on pastebin ("yGAKcZt3"): `%FTD-vpn-5-752004:
     # Tunnel Manager dispatching a KEY_ACQUIRE message to IKEv1. Map Tag = CSM_outsite_map.
     # Map Sequence Number = 2.` then `%FTD-vpn-4-752010: IKEv2 Doesn't have a proposal

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from . import ikepolicy, ikestall, keys, profiles, sacounters
+from . import ikepolicy, ikestall, keys, profiles, sacounters, tunnelkinds
 from .asaconfig import IPSEC_LIFETIME_DEFAULT_KB, IPSEC_LIFETIME_DEFAULT_S
 from .core import cancel
 from .gateway import Gateway, SideSa
@@ -17,11 +17,7 @@ from .ikestall import is_asa as _asa
 from .ikestall import log_ikev2 as _log2
 from .ikestall import messages_reached
 from .ikestall import peer_ip as _peer_ip
-from .platforms import (
-    PRESERVE_TUNNEL_KINDS,
-    TUNNEL_KIND_NAMES,
-    has_preserve_vpn_flows,
-)
+from .platforms import PRESERVE_TUNNEL_KINDS, has_preserve_vpn_flows
 from .tunnels import (
     DPD_RETRIES,
     IKE_MAIN_MODE_MESSAGES,
@@ -78,7 +74,7 @@ def trigger(sim: Simulation, t: TunnelRun, gw_id: str, ifc: str = "inside") -> N
     _move(sim, t, "trigger", f"interesting traffic at {gw_id}")
     t.sent_us, t.reached, t.responder_holds = None, None, False
     _key_acquire(sim, t, gw)
-    if _asa(gw) and t.ike_keys is None and t.version == 1:
+    if _asa(gw) and t.ike_keys is None and t.version == 1 and tunnelkinds.wording(t).ipsec:
         assert gw.cfg is not None
         entry = gw.cfg.crypto_entry_for_peer(_peer_ip(sim, t, gw))
         lnet, _, rnet, _ = ikepolicy.acl_networks(gw.cfg, entry)
@@ -101,6 +97,8 @@ def _key_acquire(sim: Simulation, t: TunnelRun, gw: Gateway) -> None:
     """8.4+: the Tunnel Manager hands the packet's KEY_ACQUIRE to IKEv2 or IKEv1 (752003 /
     752004); a map entry without an IKEv2 proposal says so first (752010, real FTD log)."""
     if gw.cfg is None or not profiles.for_node(gw.node.version).ike_keywords:
+        return
+    if not tunnelkinds.wording(t).ipsec:
         return
     entry = gw.cfg.crypto_entry_for_peer(_peer_ip(sim, t, gw))
     if entry is None:
@@ -221,11 +219,14 @@ def _ike_sa_up(sim: Simulation, t: TunnelRun, initiator: Gateway, responder: Gat
         gw.retired[t.id] = sacounters.SaTraffic()
         if _asa(gw):
             peer = _peer_ip(sim, t, gw)
-            gw.log(sim.now, 113009, policy=_group_policy(gw, peer), peer=peer)
+            if not tunnelkinds.wording(t).ipsec:
+                tunnelkinds.log_svc_up(sim, t, gw, peer, _group_policy(gw, peer))
+                continue
+            gw.log(sim.now, 113009, policy=_group_policy(gw, peer), peer=tunnelkinds.user(t, peer))
             if t.version == 2:
                 _log2(sim, t, gw, 750006, "New Connection Established")
             else:
-                gw.log(sim.now, 713119, peer=peer)
+                gw.log(sim.now, 713119, who=_who(sim, t, gw))
     a, b = _ends(sim, t)
     lifetimes = [_ike_lifetime(gw, t.version) for gw in (a, b) if gw.cfg]
     finite = [x for x in lifetimes if x]
@@ -280,18 +281,19 @@ def _established(sim: Simulation, t: TunnelRun) -> None:
         if _asa(gw):
             peer = _peer_ip(sim, t, gw)
             role = "Initiator" if gw is initiator else "Responder"
-            if t.version != 2:
+            if t.version != 2 and tunnelkinds.wording(t).ipsec:
                 gw.log(
                     sim.now,
                     713049,
-                    peer=peer,
+                    who=_who(sim, t, gw),
+                    party=tunnelkinds.party(t, peer),
                     role=role,
                     ispi=f"0x{sa.spi_in:08x}",
                     ospi=f"0x{sa.spi_out:08x}",
                 )
             _log_sa(sim, t, gw, 602303, sa)
-            if t.version != 2:
-                gw.log(sim.now, 713120, peer=peer, msgid=f"{t.msgid:08x}")
+            if t.version != 2 and tunnelkinds.wording(t).ipsec:
+                gw.log(sim.now, 713120, who=_who(sim, t, gw), msgid=f"{t.msgid:08x}")
             if old is not None:  # make-before-break: the old pair goes after the new is up
                 _log_sa(sim, t, gw, 602304, old)
     t.sent_us, t.reached, t.responder_holds = None, None, False
@@ -338,19 +340,26 @@ def _stamp_preserve(sim: Simulation, gw: Gateway, t: TunnelRun) -> bool:
     )
 
 
+def _who(sim: Simulation, t: TunnelRun, gw: Gateway) -> str:
+    return tunnelkinds.who(sim, t, gw, _peer_ip(sim, t, gw))
+
+
 def _log_sa(sim: Simulation, t: TunnelRun, gw: Gateway, msg_id: int, sa: SideSa) -> None:
+    """602303/602304, both directions; AnyConnect has no IPsec SA to log."""
+    if not tunnelkinds.wording(t).ipsec:
+        return
     peer = _peer_ip(sim, t, gw)
     local = gw.address("outside")
-    kind = TUNNEL_KIND_NAMES[t.spec.kind] if t.spec.kind != "l2l" else "LAN-to-LAN"
     for direction, spi in (("outbound", sa.spi_out), ("inbound", sa.spi_in)):
         gw.log(
             sim.now,
             msg_id,
             direction=direction,
-            tunnel_type=kind,
+            tunnel_type=tunnelkinds.wording(t).sa_type,
             spi=f"0x{spi:08X}",
             local=local,
             peer=peer,
+            user=tunnelkinds.user(t, peer),
         )
 
 
@@ -433,7 +442,7 @@ def _ike_expired(sim: Simulation, t: TunnelRun) -> None:
         return  # [U] a peer out of reach: DPD ends the SA, not its lifetime
     for gw in _ends(sim, t):
         if _asa(gw) and t.id in gw.ike_up:
-            gw.log(sim.now, 713259, peer=_peer_ip(sim, t, gw), reason="Max Time Exceeded")
+            gw.log(sim.now, 713259, who=_who(sim, t, gw), reason="Max Time Exceeded")
         delete_side(sim, t, gw, ike=True, reason="Max Time Exceeded")
     sim.path_changed()
 
@@ -479,10 +488,14 @@ def delete_side(sim: Simulation, t: TunnelRun, gw: Gateway, *, ike: bool, reason
         cancel(t.dpd.pop(gw.id, None))
         if _asa(gw):
             peer = _peer_ip(sim, t, gw)
+            if not tunnelkinds.wording(t).ipsec:
+                gw.log(sim.now, 722023, **tunnelkinds.svc(t, _group_policy(gw, peer), peer))
             gw.log(
                 sim.now,
                 113019,
-                group=peer,
+                group=tunnelkinds.group(sim, t, gw, peer),
+                user=tunnelkinds.user(t, peer),
+                session_type=tunnelkinds.wording(t).session_type,
                 peer=peer,
                 duration=_dur(sim.now - started),
                 xmt=carried.bytes_out,
@@ -546,9 +559,9 @@ def _dpd_dead(sim: Simulation, t: TunnelRun, gw: Gateway) -> None:
     t.dpd.pop(gw.id, None)
     if _asa(gw) and t.version == 2:
         _log2(sim, t, gw, 750007, "Peer not responding")  # [U] reason text
-    elif _asa(gw):
-        gw.log(sim.now, 713123, peer=_peer_ip(sim, t, gw))
-        gw.log(sim.now, 713259, peer=_peer_ip(sim, t, gw), reason="Lost Service")
+    elif _asa(gw) and tunnelkinds.wording(t).ipsec:
+        gw.log(sim.now, 713123, who=_who(sim, t, gw))
+        gw.log(sim.now, 713259, who=_who(sim, t, gw), reason="Lost Service")
     sim.loop.record("dpd_dead", device=gw.id, tunnel=t.id)
     delete_side(sim, t, gw, ike=True, reason="Lost Service")  # [U] 113019 reason text
     sim.path_changed()
@@ -570,8 +583,10 @@ def clear(
             continue
         count += 1
         other = sim.peer_of(t, gw.id)
-        if ike and _asa(gw) and t.id in gw.ike_up and t.version != 2:
-            gw.log(sim.now, 713259, peer=_peer_ip(sim, t, gw), reason="Administrator Reset")
+        if ike and _asa(gw) and t.id in gw.ike_up and not tunnelkinds.wording(t).ipsec:
+            pass  # [U] AnyConnect: 722023 and 113019 (delete_side) say it
+        elif ike and _asa(gw) and t.id in gw.ike_up and t.version != 2:
+            gw.log(sim.now, 713259, who=_who(sim, t, gw), reason="Administrator Reset")
         elif ike and _asa(gw) and t.id in gw.ike_up:
             _log2(sim, t, gw, 750007, "Administrator Reset")  # [U] reason text
         delete_side(sim, t, gw, ike=ike, reason="Administrator Reset")

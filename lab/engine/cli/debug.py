@@ -27,7 +27,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .. import acl, profiles
+from .. import acl, profiles, tunnelkinds
 from ..gateway import Gateway
 from ..tunnels import IKE_MAIN_MODE_MESSAGES, IKE_QUICK_MODE_MESSAGES, TunnelRun
 from .grammar import ArgError
@@ -141,12 +141,12 @@ def _tunnel_lines(
     sim: Simulation, gw: Gateway, rec: dict[str, Any], level: int, initiator: bool
 ) -> list[tuple[int, str]]:
     t = sim.tunnels[rec["tunnel"]]
-    if gw.id not in (t.spec.a, t.spec.b):
-        return []
+    if gw.id not in (t.spec.a, t.spec.b) or not tunnelkinds.wording(t).ipsec:
+        return []  # an AnyConnect session negotiates no IKE
     assert gw.cfg is not None
     peer = sim.peer_of(t, gw.id).address("outside")
     ip = f"IP = {peer}"
-    group = f"Group = {peer}, {ip}"
+    group = tunnelkinds.who(sim, t, gw, peer)
     now = rec["t_us"]
     state, cause = rec["state"], str(rec["cause"])
     lines: list[tuple[int, str]] = []
@@ -190,8 +190,8 @@ def _tunnel_lines(
             lines.append(
                 (
                     now,
-                    f"[IKEv1]: {group}, Security negotiation complete for LAN-to-LAN Group "
-                    f"({peer})  {role}, Inbound SPI = 0x{sa.spi_in:08x}, "
+                    f"[IKEv1]: {group}, Security negotiation complete for "
+                    f"{tunnelkinds.party(t, peer)}  {role}, Inbound SPI = 0x{sa.spi_in:08x}, "
                     f"Outbound SPI = 0x{sa.spi_out:08x}",
                 )
             )

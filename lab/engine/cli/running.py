@@ -20,6 +20,7 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from .. import pix6
 from ..asaconfig import (
     IPSEC_LIFETIME_DEFAULT_KB,
     IPSEC_LIFETIME_DEFAULT_S,
@@ -468,14 +469,20 @@ def render(
             and (name is None or item.name == name)
         ]
         lines = [x for item in picked for x in item.lines]
+        if (profile or for_node(cfg.version)).syntax == "pix6":
+            lines = pix6.to_pix(lines, cfg, mask=mask, sysopt=section == "sysopt")
         if section == "interface":  # [U] each block after a `!`, as in the full config
             return "".join(x + "\n" for x in lines)
         return "".join(x + "\n" for x in lines if x != "!")
     body: list[str] = []
     for item in chosen:
         body.extend(item.lines)
+    if (profile or for_node(cfg.version)).syntax == "pix6":
+        body = pix6.to_pix(body, cfg, mask=mask)
     name_ = "PIX" if platform == "pix" else "ASA"
     head = [": Saved", ":", f"{name_} Version {version or cfg.version} ", "!"]
+    if (profile or for_node(cfg.version)).syntax == "pix6":
+        head.pop()  # PIX 6 configs have no `!` lines
     text = "\n".join(body) + "\n"
     # [U] The real checksum is an MD5 over the device's own encoding; ours is over the text.
     checksum = hashlib.md5(text.encode(), usedforsecurity=False).hexdigest()

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .. import acl as acl_mod
-from .. import ikestall, profiles, vpn
+from .. import ikestall, profiles, tunnelkinds, vpn
 from ..forwarding import conn_bytes
 from ..gateway import ASP_DROPS, Conn, Gateway, render_log
 from ..tunnels import TunnelRun
@@ -44,11 +44,16 @@ def version_of(gw: Gateway) -> str:
 
 def profile_of(gw: Gateway) -> profiles.Profile:
     """The software train a gateway runs."""
-    return profiles.for_node(version_of(gw))
+    return profiles.for_node(version_of(gw), gw.node.platform)
 
 
 def _tunnels(sim: Simulation, gw: Gateway) -> list[TunnelRun]:
-    return [t for t in sim.tunnels.values() if gw.id in (t.spec.a, t.spec.b)]
+    """This gateway's IPsec tunnels: an AnyConnect session has no IKE or IPsec SA to show."""
+    return [
+        t
+        for t in sim.tunnels.values()
+        if gw.id in (t.spec.a, t.spec.b) and tunnelkinds.wording(t).ipsec
+    ]
 
 
 def _peer(sim: Simulation, t: TunnelRun, gw: Gateway) -> str:
@@ -490,7 +495,7 @@ def show_sessiondb(
     v1_hash = IKE_HASHES.get(pol.hash, "SHA1") if pol else "SHA1"
     index = 0
     for t in _tunnels(sim, gw):
-        if t.id not in gw.ike_up:
+        if t.id not in gw.ike_up or t.spec.kind != "l2l":  # remote access is not LAN-to-LAN
             continue
         index += 1
         peer = _peer(sim, t, gw)

@@ -14,7 +14,7 @@ import ipaddress
 import zlib
 from typing import TYPE_CHECKING
 
-from .. import acl
+from .. import acl, profiles
 from ..gateway import Gateway
 from ..units import hms
 from . import running
@@ -403,7 +403,9 @@ def write_memory(
     config) / `N bytes copied in S secs` / `[OK]` [P: ASA 8.x-9.x output as commonly
     captured; the copy time is the lab's]."""
     assert gw.cfg is not None
-    text = running.render(gw.cfg, all_=False, section=None, name=None, platform=gw.node.platform)
+    version = gw.node.version or gw.cfg.version
+    profile = profiles.for_node(version, gw.node.platform)  # a PIX 6 saves PIX 6 syntax
+    text = running.render(gw.cfg, platform=gw.node.platform, profile=profile, version=version)
     digest = hashlib.md5(text.encode(), usedforsecurity=False).hexdigest()
     gw.tools["startup-config"] = text
     words4 = " ".join(digest[i : i + 8] for i in range(0, 32, 8))

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from ..gateway import Gateway
-from . import capture, debug, ping, tables, tracer
+from . import capture, debug, ping, show_ra, tables, tracer
 
 if TYPE_CHECKING:
     from ..sim import Simulation
@@ -30,6 +30,8 @@ HANDLERS: dict[str, Handler] = {
     "show.ikestats": tables.show_isakmp_stats,
     "show.vpnsummary": tables.show_sessiondb_summary,
     "show.startup": tables.show_startup,
+    "show.anyconnect": show_ra.show_anyconnect,
+    "show.remote": show_ra.show_remote,
 }
 # Handled by the session itself (they act on the terminal, not the device).
 SESSION_ACTIONS = ("tools.debug", "tools.undebug", "tools.showdebug")

@@ -234,7 +234,9 @@ def show_tree() -> Node:
             kw("l2l", "LAN-to-LAN sessions", action="show.sessiondb"),
         ),
         kw("summary", "Show a session summary", action="show.vpnsummary"),
-        unsim("remote", "Remote access sessions"),
+        kw("anyconnect", "AnyConnect sessions", action="show.anyconnect"),
+        kw("remote", "Remote access sessions", action="show.remote"),
+        kw("ra-ikev1-ipsec", "IKEv1 IPsec remote access sessions", action="show.remote"),
     )
     interface = kw(
         "interface",
