@@ -564,6 +564,28 @@ def test_packet_tracer_on_9x_prints_the_9x_phases() -> None:
     assert "Found flow with id 1, using existing flow" in out and out.endswith("Action: allow\n\n")
 
 
+def test_debug_ikev2_prints_the_four_init_and_auth_messages_and_ikev1_debug_none() -> None:
+    rt = runtime("asa9-ikev2-preserve")
+    typed(rt, "debug crypto ikev2 protocol 127")
+    typed(rt, "debug crypto ikev1 127", "ho-asa")  # the HO end listens to the wrong version
+    rt.advance_to(5 * S)
+    bo = "\n".join(rt.terminal["bo-asa"])
+    keys = rt.sim.tunnels["bo-ho"].ike_keys
+    assert keys is not None
+    assert bo.count("Sending Packet [To 209.165.200.10:500/From 209.165.201.2:500") == 2
+    assert bo.count("Received Packet [From 209.165.200.10:500/To 209.165.201.2:500") == 2
+    assert [x.split("IKEv2 ")[1] for x in bo.splitlines() if " Exchange " in x] == [
+        "IKE_SA_INIT Exchange REQUEST",
+        "IKE_SA_INIT Exchange RESPONSE",
+        "IKE_AUTH Exchange REQUEST",
+        "IKE_AUTH Exchange RESPONSE",
+    ]
+    spi_i = keys.spi_i.hex().upper()
+    assert f"Initiator SPI : {spi_i} - Responder SPI : {'0' * 16} Message id: 0" in bo
+    assert f"Responder SPI : {keys.spi_r.hex().upper()} Message id: 1" in bo
+    assert "IKEv2" not in "\n".join(rt.terminal["ho-asa"])
+
+
 def test_debug_on_9x_says_ikev1() -> None:
     rt = runtime_9x()
     typed(rt, "debug crypto ikev1 127")

@@ -17,8 +17,7 @@ Address R,  Crypto map (MAP)`, `IKE_DECODE SENDING|RECEIVED Message (msgid=N) wi
 payloads : HDR + ... total length : N`, `Group = G, IP = PEER, PHASE 1 COMPLETED`,
 `PHASE 2 COMPLETED (msgid=...)`. [U]: the payload lists and lengths are those of a
 typical ASA-to-ASA exchange, not computed from the lab's IKE packets; `[IKEv1 DEBUG]`
-lines print from level 50; IKEv2 debugs are accepted and print nothing until the engine
-negotiates IKEv2 tunnels.
+lines print from level 50. IKEv2 tunnels print under `debug crypto ikev2` (`_ikev2_lines`).
 """
 
 from __future__ import annotations
@@ -107,18 +106,24 @@ def show_debug(gw: Gateway, state: Debugs) -> str:
 
 
 def drain(sim: Simulation, gw: Gateway, state: Debugs) -> str:
-    """The debug lines of the trace records since the last call."""
+    """The debug lines of the trace records since the last call: each tunnel's under the
+    debug of the IKE version it speaks (`debug crypto ikev1` shows nothing of IKEv2)."""
     trace = sim.loop.trace
-    level = state.levels.get("ikev1")
-    if level is None or gw.cfg is None:
+    if not state.levels or gw.cfg is None:
         state.cursor = len(trace)
         return ""
     records, state.cursor = trace[state.cursor :], len(trace)
     out: list[tuple[int, str]] = []
     for rec in records:
-        if rec["type"] == "tunnel":
-            who = initiator_of(sim.tunnels[rec["tunnel"]], rec, state.initiators)
-            out += _tunnel_lines(sim, gw, rec, level, who == gw.id)
+        if rec["type"] != "tunnel":
+            continue
+        t = sim.tunnels[rec["tunnel"]]
+        who = initiator_of(t, rec, state.initiators)
+        level = state.levels.get("ikev2" if t.version == 2 else "ikev1")
+        if level is None:
+            continue
+        lines = _ikev2_lines if t.version == 2 else _tunnel_lines
+        out += lines(sim, gw, rec, level, who == gw.id)
     out.sort(key=lambda x: x[0])
     return "".join(f"{_stamp(sim, t)} {text}\n" for t, text in out)
 
@@ -198,4 +203,57 @@ def _tunnel_lines(
         lines.append((now, f"[IKEv1]: {group}, PHASE 2 COMPLETED (msgid={t.msgid:08x})"))
     elif state == "down" and cause not in ("no answer from peer", "no crypto map at peer"):
         lines.append((now, f"[IKEv1]: {group}, Session is being torn down. Reason: {cause}"))
+    return lines
+
+
+# IKEv2: IKE_SA_INIT and IKE_AUTH, request and response each (RFC 7296 1.2).
+IKEV2_EXCHANGES = (
+    (True, "IKE_SA_INIT", "REQUEST", 0),
+    (False, "IKE_SA_INIT", "RESPONSE", 0),
+    (True, "IKE_AUTH", "REQUEST", 1),
+    (False, "IKE_AUTH", "RESPONSE", 1),
+)
+
+
+def _ikev2_lines(
+    sim: Simulation, gw: Gateway, rec: dict[str, Any], level: int, initiator: bool
+) -> list[tuple[int, str]]:
+    """`debug crypto ikev2 protocol` lines [P]: the packet lines' shape as Cisco 115935
+    ("ASA IKEv2 Debugs for Site-to-Site VPN with PSKs") prints them, from memory:
+    `IKEv2-PROTO-2: (N): Sending Packet [To PEER:500/From LOCAL:500/VRF i0:f0]`, the SPI
+    line and `IKEv2 IKE_SA_INIT Exchange REQUEST`. [U] the session number N (the tunnel's
+    place), the severity digits, the closing `SA created` / `Deleting SA` wording."""
+    t = sim.tunnels[rec["tunnel"]]
+    if gw.id not in (t.spec.a, t.spec.b) or t.ike_keys is None:
+        return []
+    peer = sim.peer_of(t, gw.id).address("outside")
+    local = gw.address("outside")
+    n = list(sim.tunnels).index(t.id) + 1
+    now, state = rec["t_us"], rec["state"]
+    keys = t.ike_keys
+    lines: list[tuple[int, str]] = []
+    if state == "up" and rec["cause"] == "negotiated" and t.ike_created_us == now:
+        half = t.wan_rtt_us // 2
+        t0 = now - len(IKEV2_EXCHANGES) * half
+        for i, (by_init, exchange, kind, msgid) in enumerate(IKEV2_EXCHANGES):
+            sending = by_init == initiator
+            when = t0 + i * half + (0 if sending else half)
+            where = (
+                f"Sending Packet [To {peer}:500/From {local}:500/VRF i0:f0]"
+                if sending
+                else f"Received Packet [From {peer}:500/To {local}:500/VRF i0:f0]"
+            )
+            responder = "0" * 16 if i == 0 else keys.spi_r.hex().upper()
+            lines += [
+                (when, f"IKEv2-PROTO-2: ({n}): {where}"),
+                (
+                    when,
+                    f"Initiator SPI : {keys.spi_i.hex().upper()} - Responder SPI : "
+                    f"{responder} Message id: {msgid}",
+                ),
+                (when, f"IKEv2 {exchange} Exchange {kind}"),
+            ]
+        lines.append((now, f"IKEv2-PROTO-2: ({n}): SA created; the first child SA is up"))
+    elif state == "down":
+        lines.append((now, f"IKEv2-PROTO-2: ({n}): Deleting SA. Reason: {rec['cause']}"))
     return lines
