@@ -359,7 +359,7 @@ def server_log_problems(log: Path | None) -> list[str]:
     return [line for line in text.splitlines() if "Traceback" in line or "Exception inside" in line]
 
 
-def _settled_health(url: str, wait_s: float = 10.0) -> tuple[int, str]:
+def _settled_health(url: str, wait_s: float = 30.0) -> tuple[int, str]:
     """/healthz once the server has had up to `wait_s` to finish the load's last runs (they
     stop 2 s after their sockets close): its status and body."""
     deadline = time.monotonic() + wait_s
@@ -405,7 +405,7 @@ def run(
         if form_stats["5xx"]:
             problems.append(f"{form_stats['5xx']} posts got a 5xx")
         if health != 200:
-            problems.append(f"/healthz answered {health} 10 s after the load: {health_body}")
+            problems.append(f"/healthz answered {health} 30 s after the load: {health_body}")
         if server is not None and server.proc is not None and server.proc.poll() is not None:
             problems.append("the server died")
         tracebacks = server_log_problems(server.log if server else None)

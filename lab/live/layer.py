@@ -85,6 +85,11 @@ class ResilientRedisChannelLayer(RedisChannelLayer):
             try:
                 message: dict[str, Any] = await super().receive(channel)
             except DOWN as exc:
+                task = asyncio.current_task()
+                if task is not None and task.cancelling():
+                    # a cancel that reached redis-py mid-read comes out as its read timeout:
+                    # the receiver is being stopped, not Redis gone (retrying hung the loop)
+                    raise asyncio.CancelledError from exc
                 self._lost("receive", exc)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, RETRY_MAX_S)

@@ -60,6 +60,9 @@ async def run_checks() -> dict[str, str]:
         results["database"] = "ok"
     try:
         await check_channel_layer()
+    except TimeoutError as exc:  # a busy or unreachable layer: a reported state, not a bug
+        logger.error("healthz: no answer from the channel layer in %s s", CHANNEL_LAYER_TIMEOUT_S)
+        results["channel_layer"] = f"error: {type(exc).__name__}"
     except Exception as exc:
         logger.exception("healthz: channel layer check failed")
         results["channel_layer"] = f"error: {type(exc).__name__}"
