@@ -176,6 +176,11 @@ class Namespaces:
     def ex(self, ns: str, *args: str, check: bool = True) -> str:
         return sh("ip", "netns", "exec", ns, *args, check=check)
 
+    def no_offload(self, ns: str, dev: str) -> None:
+        """Segments on the wire as the path would carry them: no offload super-packets."""
+        off = ("tx", "off", "tso", "off", "gso", "off", "gro", "off")
+        self.ex(ns, "ethtool", "-K", dev, *off, check=False)
+
     def create(self, p: PathSpec) -> None:
         c, f, s, w = self.c, self.f, self.s, self.w
         for ns in (c, f, s, w):
@@ -188,21 +193,7 @@ class Namespaces:
         sh("ip", "link", "add", "w1", "netns", w, "type", "veth", "peer", "s0", "netns", s)
         for dev in ("w0", "w1"):
             self.ex(w, "ip", "link", "set", dev, "up", "promisc", "on")
-            self.ex(
-                w,
-                "ethtool",
-                "-K",
-                dev,
-                "tx",
-                "off",
-                "tso",
-                "off",
-                "gso",
-                "off",
-                "gro",
-                "off",
-                check=False,
-            )
+            self.no_offload(w, dev)
         for ns, dev, addr in (
             (c, "c0", CLIENT_IP),
             (f, "f0", FW_C_IP),
@@ -211,22 +202,7 @@ class Namespaces:
         ):
             self.ex(ns, "ip", "addr", "add", f"{addr}/24", "dev", dev)
             self.ex(ns, "ip", "link", "set", dev, "up")
-            # segments on the wire as the path would carry them: no offload super-packets
-            self.ex(
-                ns,
-                "ethtool",
-                "-K",
-                dev,
-                "tx",
-                "off",
-                "tso",
-                "off",
-                "gso",
-                "off",
-                "gro",
-                "off",
-                check=False,
-            )
+            self.no_offload(ns, dev)
         self.ex(c, "ip", "route", "add", "default", "via", FW_C_IP)
         self.ex(s, "ip", "route", "add", "default", "via", FW_S_IP)
         self.ex(f, "sysctl", "-qw", "net.ipv4.ip_forward=1")
