@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING
 from .. import acl as acl_mod
 from .. import ikestall, profiles, tunnelkinds, vpn
 from ..forwarding import conn_bytes
-from ..gateway import ASP_DROPS, Conn, Gateway, render_log
+from ..gateway import ASP_DROPS, Conn, Gateway, SideSa, render_log
+from ..sacounters import SaTraffic
 from ..tunnels import TunnelRun
 from ..units import MIN, S, hms
 from . import running, show_ikev2
@@ -478,6 +479,18 @@ IKE_CIPHERS |= {"des": "DES"}
 IKE_HASHES = {"sha": "SHA1", "md5": "MD5"}
 
 
+def _session(
+    sim: Simulation, gw: Gateway, t: TunnelRun
+) -> tuple[str, SideSa | None, str, str, SaTraffic, int]:
+    """What `show vpn-sessiondb` reads of one session (LAN-to-LAN or remote access): the
+    peer, its SA, the SA's cipher and hash names, its traffic, and when it came up."""
+    peer = _peer(sim, t, gw)
+    sa = gw.sas.get(t.id)
+    transform = tuple(sa.keys_out.transform) if sa and sa.keys_out is not None else ()
+    enc, hsh = _cipher(transform)
+    return peer, sa, enc, hsh, vpn.session_traffic(sim, t, gw), gw.ike_up[t.id]
+
+
 def show_sessiondb(
     sim: Simulation, gw: Gateway, words: tuple[str, ...], args: tuple[str, ...]
 ) -> str:
@@ -498,12 +511,7 @@ def show_sessiondb(
         if t.id not in gw.ike_up or t.spec.kind != "l2l":  # remote access is not LAN-to-LAN
             continue
         index += 1
-        peer = _peer(sim, t, gw)
-        sa = gw.sas.get(t.id)
-        transform = tuple(sa.keys_out.transform) if sa and sa.keys_out is not None else ()
-        enc, hsh = _cipher(transform)
-        total = vpn.session_traffic(sim, t, gw)
-        started = gw.ike_up[t.id]
+        peer, sa, enc, hsh, total, started = _session(sim, gw, t)
         login = _login(_clock(sim, started))
         dur = (sim.now - started) // S
         ike = "IKEv2" if t.version == 2 else "IKEv1" if prof.ike_keywords else "IKE"

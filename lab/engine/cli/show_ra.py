@@ -18,10 +18,10 @@ from __future__ import annotations
 import ipaddress
 from typing import TYPE_CHECKING
 
-from .. import tunnelkinds, vpn
+from .. import tunnelkinds
 from ..gateway import Gateway
 from ..units import S
-from .show import _cipher, _clock, _login, _pair, _peer
+from .show import _clock, _login, _pair, _session
 
 if TYPE_CHECKING:
     from ..sim import Simulation
@@ -76,12 +76,7 @@ def _sessions(sim: Simulation, gw: Gateway, *, ipsec: bool) -> str:
         if t.id not in gw.ike_up:
             continue
         index += 1
-        peer = _peer(sim, t, gw)
-        sa = gw.sas.get(t.id)
-        transform = tuple(sa.keys_out.transform) if sa and sa.keys_out is not None else ()
-        enc, hsh = _cipher(transform)
-        total = vpn.session_traffic(sim, t, gw)
-        started = gw.ike_up[t.id]
+        peer, sa, enc, hsh, total, started = _session(sim, gw, t)
         dur = (sim.now - started) // S
         assigned = sim.peer_of(t, gw.id).node.inside_address or peer
         own = int(ipaddress.IPv4Address(gw.address("outside")))
